@@ -1,0 +1,112 @@
+import path from 'node:path';
+import type { Config } from './config.ts';
+import { loadEmbeddings } from './embeddings/load.ts';
+import type { DigestEmbeddings } from './embeddings/types.ts';
+import { Ingester, type IngestProgress } from './ingest/ingester.ts';
+import { VectorIndex } from './index/vector-index.ts';
+import { Retriever } from './retrieval/retriever.ts';
+import type { FusionOptions } from './retrieval/fusion.ts';
+import { openDatabase, type Db } from './store/database.ts';
+import { PaperStore } from './store/paper-store.ts';
+import { HfDailyPapersApi } from './sources/hf-api.ts';
+import { describeRetry, type RetryInfo } from './http.ts';
+
+/** The index was built by another embedding model than the configured one. */
+export class ModelMismatchError extends Error {
+  override name = 'ModelMismatchError';
+}
+
+const MODEL_KEY = 'embedding_model';
+const DIM_KEY = 'embedding_dimension';
+
+/**
+ * The composition root: everything the CLI, the bot and the scripts use is built here from one `Config`.
+ * Expensive parts (the model, the vector file) load on first use, so `stats` stays instant.
+ */
+export class App {
+  readonly db: Db;
+  readonly store: PaperStore;
+  private embeddingsP?: Promise<DigestEmbeddings>;
+  private vectorsP?: Promise<VectorIndex>;
+
+  constructor(readonly config: Config) {
+    this.db = openDatabase(path.join(config.dataDir, 'digest.db'));
+    this.store = new PaperStore(this.db);
+  }
+
+  embeddings(): Promise<DigestEmbeddings> {
+    this.embeddingsP ??= loadEmbeddings({
+      ...this.config.embeddings,
+      cacheDir: path.join(this.config.dataDir, 'models'),
+      hfEndpoint: this.config.hf.endpoint,
+    });
+    return this.embeddingsP;
+  }
+
+  vectors(): Promise<VectorIndex> {
+    this.vectorsP ??= VectorIndex.open(path.join(this.config.dataDir, 'vectors'));
+    return this.vectorsP;
+  }
+
+  /** The model that built the index, as recorded in it. */
+  indexModel(): { model: string; dimension: number } | undefined {
+    const model = this.store.getMeta(MODEL_KEY);
+    return model ? { model, dimension: Number(this.store.getMeta(DIM_KEY)) } : undefined;
+  }
+
+  /** The embeddings, after checking they are the ones that built the index (recording them on first use). */
+  async checkedEmbeddings(): Promise<DigestEmbeddings> {
+    const emb = await this.embeddings();
+    const built = this.indexModel();
+    const vectors = await this.vectors();
+    if (built && vectors.size > 0 && (built.model !== emb.modelId || built.dimension !== emb.dimension)) {
+      throw new ModelMismatchError(
+        `The index was built with ${built.model} (${built.dimension} dimensions), but the configured model is ` +
+          `${emb.modelId} (${emb.dimension}). Vectors of two models cannot be compared. Re-index with ` +
+          '`npm run cli -- reindex` (re-embeds the stored papers; nothing is downloaded), or set EMBEDDINGS_PROVIDER, ' +
+          'EMBEDDINGS_MODEL and EMBEDDINGS_MODEL_DIR back to what built it.',
+      );
+    }
+    if (!built || built.model !== emb.modelId) this.recordModel(emb);
+    return emb;
+  }
+
+  private recordModel(emb: DigestEmbeddings): void {
+    this.store.setMeta(MODEL_KEY, emb.modelId);
+    this.store.setMeta(DIM_KEY, String(emb.dimension));
+  }
+
+  async retriever(fusion?: FusionOptions): Promise<Retriever> {
+    const emb = await this.checkedEmbeddings();
+    return new Retriever(this.store, await this.vectors(), emb, fusion);
+  }
+
+  async ingester(progress?: IngestProgress): Promise<Ingester> {
+    const emb = await this.checkedEmbeddings();
+    return new Ingester(this.store, await this.vectors(), emb, progress);
+  }
+
+  /** Drop every vector and embed the stored papers again with the configured model. */
+  async reindex(progress?: IngestProgress): Promise<{ embedded: number }> {
+    const emb = await this.embeddings();
+    const vectors = await this.vectors();
+    await vectors.delete([...vectors.entries()].map(([id]) => id));
+    await vectors.commit();
+    this.recordModel(emb);
+    const { embedded } = await new Ingester(this.store, vectors, emb, progress).reconcile();
+    return { embedded };
+  }
+
+  hfApi(onRetry?: (message: string) => void): HfDailyPapersApi {
+    return new HfDailyPapersApi({
+      endpoint: this.config.hf.endpoint,
+      timeoutMs: this.config.hf.timeoutMs,
+      retries: this.config.hf.retries,
+      ...(onRetry ? { onRetry: (info: RetryInfo) => onRetry(describeRetry(info, 'The HF API')) } : {}),
+    });
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

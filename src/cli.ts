@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+/**
+ * The terminal entry point: `npm run cli -- <command>`. Each command builds the app from the configuration
+ * (environment + flags), runs, and exits with 0 (done), 1 (failed) or 2 (wrong usage).
+ */
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { App } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { formatSummary, runIngest, UsageError } from './cli/ingest.ts';
+import { runSearch } from './cli/search.ts';
+import { embedProgressBar } from './cli/progress.ts';
+import { DateInputError } from './sources/hf-api.ts';
+
+const out = (s: string) => process.stdout.write(`${s}\n`);
+const err = (s: string) => process.stderr.write(`${s}\n`);
+
+function int(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError('expected a whole number');
+  return n;
+}
+
+/** Build the app for a command, from the environment and the global flags. */
+function openApp(cmd: Command): App {
+  const { dataDir } = cmd.optsWithGlobals<{ dataDir?: string }>();
+  return new App(loadConfig(process.env, { dataDir }));
+}
+
+async function withApp<T>(cmd: Command, fn: (app: App) => Promise<T>): Promise<T> {
+  const app = openApp(cmd);
+  try {
+    return await fn(app);
+  } finally {
+    app.close();
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command('cli')
+    .description('Hugging Face Daily Papers digest: ingest, search and more, from the terminal')
+    .option('--data-dir <dir>', 'where the index and database live (default ./data, or DATA_DIR)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('ingest')
+    .description('add papers to the index: from saved API files, a copied web page, or the live HF API')
+    .option('--from <path>', 'a JSON API response, a folder of YYYY-MM-DD.json day files, or a copied Daily Papers page (.txt)')
+    .option('--date <day>', 'fetch one digest day from the HF API (YYYY-MM-DD)')
+    .option('--since <day>', 'fetch digest days from this one (YYYY-MM-DD)')
+    .option('--until <day>', 'last day for --since (default: today, UTC)')
+    .option('--page-date <day>', "digest day of a copied web page (default: the page's own date line)")
+    .option('--verbose', 'list every skipped entry with its reason')
+    .action(async (opts, cmd: Command) => {
+      await withApp(cmd, async (app) => {
+        const { summary, failures } = await runIngest(app, opts);
+        if (opts.verbose) for (const s of summary.skippedEntries) err(`skipped ${s.where}: ${s.reason}`);
+        else if (summary.skipped) err(`${summary.skipped} entries skipped (rerun with --verbose to list them)`);
+        for (const f of failures) err(`error: ${f}`);
+        out(formatSummary(summary));
+        if (failures.length) process.exitCode = 1;
+      });
+    });
+
+  program
+    .command('stats')
+    .description('what the index holds')
+    .option('--json', 'print {"papers","chunks","days","from","to","model"}')
+    .action(async (opts, cmd: Command) => {
+      await withApp(cmd, async (app) => {
+        const s = app.store.stats();
+        const model = app.indexModel()?.model ?? null;
+        if (opts.json) out(JSON.stringify({ papers: s.papers, chunks: s.chunks, days: s.days, from: s.from, to: s.to, model }));
+        else if (!s.papers) out('The index is empty. Add papers with: npm run cli -- ingest --from <folder> | --since YYYY-MM-DD');
+        else out(`${s.papers} papers, ${s.chunks} chunks, ${s.days} digest days (${s.from} to ${s.to}); model ${model ?? 'none yet'}`);
+      });
+    });
+
+  program
+    .command('search')
+    .description('hybrid (semantic + keyword) search over the digest')
+    .argument('[query]', 'what to look for')
+    .option('--k <n>', 'how many papers', int, 10)
+    .option('--since <day>', 'only digest days from this one (YYYY-MM-DD)')
+    .option('--until <day>', 'only digest days up to this one (YYYY-MM-DD)')
+    .option('--json', 'one JSON line per query: {"query","results":[{"id","title","date","score","url"}]}')
+    .option('--batch <file>', 'run every line of FILE as a query (with --json)')
+    .action(async (query: string | undefined, opts, cmd: Command) => {
+      await withApp(cmd, (app) => runSearch(app, query, opts, out));
+    });
+
+  program
+    .command('reindex')
+    .description('embed every stored paper again with the configured model (after changing EMBEDDINGS_*)')
+    .action(async (_opts, cmd: Command) => {
+      await withApp(cmd, async (app) => {
+        const started = performance.now();
+        const { embedded } = await app.reindex(embedProgressBar());
+        out(`re-embedded ${embedded} chunks with ${(await app.embeddings()).modelId}; ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      });
+    });
+
+  return program;
+}
+
+/** Errors a person can act on are printed as one clear message; anything else keeps its stack. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return Number(process.exitCode ?? 0);
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2; // commander already printed it
+    if (e instanceof UsageError || e instanceof DateInputError) {
+      err(`error: ${e.message}`);
+      return 2;
+    }
+    const known = e instanceof Error && (e instanceof ConfigError || /Error$/.test(e.name) && e.name !== 'Error' && e.name !== 'TypeError');
+    err(`error: ${known ? (e as Error).message : (e as Error)?.stack ?? String(e)}`);
+    return 1;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('src/cli.ts')) {
+  process.exitCode = await main(process.argv);
+}

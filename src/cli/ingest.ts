@@ -1,0 +1,99 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { App } from '../app.ts';
+import type { IngestRun, IngestSummary } from '../ingest/ingester.ts';
+import { NetworkError } from '../http.ts';
+import { listApiFiles, papersFromApiResponse, readApiFile, SourceFileError, type SourceBatch } from '../sources/files.ts';
+import { assertDate, daysInRange } from '../sources/hf-api.ts';
+import { papersFromPageText } from '../sources/page.ts';
+import { embedProgressBar } from './progress.ts';
+import { todayUtc } from './dates.ts';
+
+export interface IngestOptions {
+  from?: string;
+  date?: string;
+  since?: string;
+  until?: string;
+  /** Digest day for a copied web page (overrides the page's own date line). */
+  pageDate?: string;
+  verbose?: boolean;
+}
+
+export interface IngestOutcome {
+  summary: IngestSummary;
+  /** Files that could not be read at all; the rest was still ingested. */
+  failures: string[];
+}
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+/** Read the batches of a local path: a folder of day files, a JSON response, or a copied web page. */
+async function readLocal(from: string, opts: IngestOptions, failures: string[]): Promise<SourceBatch[]> {
+  const files = await listApiFiles(from);
+  const batches: SourceBatch[] = [];
+  for (const file of files) {
+    try {
+      if (files.length === 1 && !file.endsWith('.json')) {
+        const text = await readFile(file, 'utf8');
+        if (!/^\s*[[{]/.test(text)) {
+          const batch = papersFromPageText(file, text, { date: opts.pageDate, today: todayUtc() });
+          if (!batch.papers.length) throw new SourceFileError(file, 'has no papers: expected JSON from the Daily Papers API, or the text of a Daily Papers page (a title line, then its abstract)');
+          batches.push(batch);
+          continue;
+        }
+      }
+      batches.push(await readApiFile(file));
+    } catch (err) {
+      if (!(err instanceof SourceFileError) || files.length === 1) throw err;
+      failures.push(err.message); // one bad day file must not stop the other 255
+    }
+  }
+  return batches;
+}
+
+/** Fetch days from the live API; each day is stored as soon as it arrives, so an interruption keeps them. */
+async function fetchDays(app: App, run: IngestRun, days: string[], failures: string[]): Promise<void> {
+  const api = app.hfApi((msg) => log(msg));
+  for (const [i, day] of days.entries()) {
+    log(`fetching ${day} (${i + 1}/${days.length})`);
+    try {
+      const entries = await api.fetchDay(day);
+      const batch = papersFromApiResponse(`${app.config.hf.endpoint}/api/daily_papers?date=${day}`, entries, day);
+      run.add(batch);
+    } catch (err) {
+      failures.push(`${day}: ${(err as Error).message}`);
+      if (err instanceof NetworkError) break; // the host is down: the rest would fail the same way
+    }
+  }
+}
+
+export async function runIngest(app: App, opts: IngestOptions): Promise<IngestOutcome> {
+  const sources = [opts.from, opts.date, opts.since].filter(Boolean).length;
+  if (sources !== 1) throw new UsageError('ingest needs exactly one of --from FILE|DIR, --date YYYY-MM-DD or --since YYYY-MM-DD');
+  if (opts.until && !opts.since) throw new UsageError('--until goes with --since');
+  if (opts.pageDate) assertDate(opts.pageDate, '--page-date');
+  const failures: string[] = [];
+  // Load the model first: a missing model should fail before any fetching.
+  const ingester = await app.ingester(embedProgressBar());
+  const run = ingester.start();
+  if (opts.from) {
+    for (const batch of await readLocal(path.resolve(opts.from), opts, failures)) run.add(batch);
+  } else {
+    const since = opts.date ?? opts.since!;
+    const until = opts.date ?? opts.until ?? todayUtc();
+    await fetchDays(app, run, daysInRange(since, until), failures);
+  }
+  return { summary: await run.finish(), failures };
+}
+
+export function formatSummary(s: IngestSummary): string {
+  return (
+    `${s.added} added, ${s.updated} updated, ${s.unchanged} unchanged, ${s.skipped} skipped; ` +
+    `${s.embedded} chunks embedded, ${s.chunks} in the index; ${s.seconds.toFixed(1)} s`
+  );
+}
+
+/** Wrong use of a command: printed with a hint, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}

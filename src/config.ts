@@ -1,0 +1,67 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** A configuration value is missing or invalid; the message names the variable and what it accepts. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const BGE_QUERY_INSTRUCTION = 'Represent this sentence for searching relevant passages: ';
+
+const DEFAULT_MODELS = {
+  static: 'minishlab/potion-base-8M',
+  onnx: 'Xenova/bge-small-en-v1.5',
+} as const;
+
+const positiveInt = (def: number) => z.coerce.number().int().positive().default(def);
+
+const EnvSchema = z.object({
+  DATA_DIR: z.string().min(1).default('./data'),
+  HF_ENDPOINT: z.string().url().default('https://huggingface.co'),
+  HF_API_TIMEOUT_MS: positiveInt(15_000),
+  HF_API_RETRIES: z.coerce.number().int().min(0).max(10).default(4),
+  EMBEDDINGS_PROVIDER: z.enum(['static', 'onnx']).default('static'),
+  EMBEDDINGS_MODEL: z.string().min(1).optional(),
+  EMBEDDINGS_MODEL_DIR: z.string().min(1).optional(),
+  EMBEDDINGS_QUERY_INSTRUCTION: z.string().optional(),
+});
+
+export interface Config {
+  dataDir: string;
+  hf: { endpoint: string; timeoutMs: number; retries: number };
+  embeddings: {
+    provider: 'static' | 'onnx';
+    model: string;
+    modelDir?: string;
+    queryInstruction: string;
+  };
+}
+
+/** Build the configuration from environment variables (and CLI overrides), validating every value. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: { dataDir?: string } = {}): Config {
+  // Empty variables count as unset (a `FOO=` line in a .env file should not mean "the empty string").
+  const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(clean);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}${describe(clean[String(i.path[0])])}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const provider = e.EMBEDDINGS_PROVIDER;
+  const model = e.EMBEDDINGS_MODEL ?? DEFAULT_MODELS[provider];
+  const embeddings: Config['embeddings'] = {
+    provider,
+    model,
+    queryInstruction: e.EMBEDDINGS_QUERY_INSTRUCTION ?? (/bge-.*-en/i.test(model) ? BGE_QUERY_INSTRUCTION : ''),
+  };
+  if (e.EMBEDDINGS_MODEL_DIR) embeddings.modelDir = path.resolve(e.EMBEDDINGS_MODEL_DIR);
+  return {
+    dataDir: path.resolve(overrides.dataDir ?? e.DATA_DIR),
+    hf: { endpoint: e.HF_ENDPOINT.replace(/\/+$/, ''), timeoutMs: e.HF_API_TIMEOUT_MS, retries: e.HF_API_RETRIES },
+    embeddings,
+  };
+}
+
+function describe(v: unknown): string {
+  return typeof v === 'string' ? ` (got "${v.length > 40 ? `${v.slice(0, 40)}…` : v}")` : '';
+}

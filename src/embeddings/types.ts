@@ -1,0 +1,32 @@
+import { Embeddings } from '@langchain/core/embeddings';
+
+/**
+ * A LangChain `Embeddings` that also says which model it is and how wide its vectors are, so the index can
+ * refuse to mix vectors from two models. Vectors are L2-normalized: cosine similarity is a dot product.
+ */
+export abstract class DigestEmbeddings extends Embeddings {
+  /** Stable identity of the model, recorded in the index, e.g. `static:minishlab/potion-base-4M`. */
+  abstract readonly modelId: string;
+  abstract readonly dimension: number;
+}
+
+export type EmbeddingsProvider = 'static' | 'onnx';
+
+export interface EmbeddingsOptions {
+  provider: EmbeddingsProvider;
+  /** A Hub model id, e.g. `minishlab/potion-base-4M` or `Xenova/bge-small-en-v1.5`. */
+  model: string;
+  /** A local model directory; when set nothing is downloaded. */
+  modelDir?: string;
+  /** Where downloaded models are cached (`<data>/models`). */
+  cacheDir: string;
+  /** Hub base URL (`HF_ENDPOINT`). */
+  hfEndpoint: string;
+  /** Prefix for queries (not documents), e.g. bge's retrieval instruction. Empty for none. */
+  queryInstruction?: string;
+}
+
+/** Raised when no model can be loaded; the message says how to fix it. */
+export class ModelUnavailableError extends Error {
+  override name = 'ModelUnavailableError';
+}

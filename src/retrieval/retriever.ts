@@ -1,0 +1,84 @@
+import type { DigestEmbeddings } from '../embeddings/types.ts';
+import type { VectorIndex } from '../index/vector-index.ts';
+import type { PaperStore } from '../store/paper-store.ts';
+import type { DateRange, Hit } from '../types.ts';
+import { DEFAULT_FUSION, fuse, type Candidate, type FusionOptions } from './fusion.ts';
+
+export interface SearchOptions extends DateRange {
+  /** How many papers to return (default 10). */
+  k?: number;
+  fusion?: FusionOptions;
+}
+
+/** How many candidates each retriever contributes before fusion. */
+const DENSE_CHUNKS = 150;
+const LEXICAL_PAPERS = 100;
+const CHUNKS_PER_HIT = 2;
+
+function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}
+
+/**
+ * Hybrid retrieval: dense (chunk vectors) and lexical (BM25 over papers) candidates, every candidate then
+ * scored by both where possible, fused, and grouped per paper with its best chunks.
+ */
+export class Retriever {
+  constructor(
+    private readonly store: PaperStore,
+    private readonly vectors: VectorIndex,
+    private readonly embeddings: DigestEmbeddings,
+    private readonly defaults: FusionOptions = DEFAULT_FUSION,
+  ) {}
+
+  async search(query: string, opts: SearchOptions = {}): Promise<Hit[]> {
+    const k = opts.k ?? 10;
+    const q = query.trim();
+    if (!q) return [];
+    const range: DateRange = { since: opts.since, until: opts.until };
+    const qv = await this.embeddings.embedQuery(q);
+
+    const cands = new Map<string, Candidate>();
+    const get = (id: string) => cands.get(id) ?? cands.set(id, { id }).get(id)!;
+    for (const m of await this.vectors.query(qv, DENSE_CHUNKS, range)) {
+      const c = get(m.paperId);
+      if (c.dense === undefined || m.score > c.dense) c.dense = m.score;
+    }
+    for (const r of this.store.lexicalSearch(q, LEXICAL_PAPERS, range)) get(r.id).lexical = r.score;
+
+    // Score every candidate's chunks exactly: lexical-only candidates get a dense score too, and each hit
+    // gets its best chunks as evidence.
+    const chunkScores = new Map<string, { id: string; score: number }[]>();
+    for (const c of cands.values()) {
+      const scores: { id: string; score: number }[] = [];
+      for (const chunk of this.store.chunkIdsOf(c.id)) {
+        const v = this.vectors.vector(chunk);
+        if (v) scores.push({ id: chunk, score: dot(qv, v) });
+      }
+      scores.sort((a, b) => b.score - a.score);
+      chunkScores.set(c.id, scores);
+      if (scores[0] && (c.dense === undefined || scores[0].score > c.dense)) c.dense = scores[0].score;
+    }
+
+    const ranked = fuse([...cands.values()], opts.fusion ?? this.defaults).slice(0, k);
+    const papers = this.store.getMany(ranked.map((r) => r.id));
+    const evidence = ranked.flatMap((r) => (chunkScores.get(r.id) ?? []).slice(0, CHUNKS_PER_HIT));
+    const chunkText = this.store.getChunks(evidence.map((e) => e.id));
+    const hits: Hit[] = [];
+    for (const r of ranked) {
+      const paper = papers.get(r.id);
+      if (!paper) continue; // a vector whose paper is gone: reconciliation will remove it
+      const c = cands.get(r.id)!;
+      const chunks = (chunkScores.get(r.id) ?? [])
+        .slice(0, CHUNKS_PER_HIT)
+        .flatMap((s) => {
+          const t = chunkText.get(s.id);
+          return t ? [{ text: t.text, score: s.score }] : [];
+        });
+      hits.push({ paper, score: r.score, dense: c.dense, lexical: c.lexical, chunks });
+    }
+    return hits;
+  }
+}

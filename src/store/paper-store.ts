@@ -1,0 +1,227 @@
+import type { Statement } from 'better-sqlite3';
+import type { Db } from './database.ts';
+import type { Chunk, DateRange, Paper } from '../types.ts';
+import { chunkPaper, contentHash } from '../index/chunk.ts';
+import { ftsMatchExpression } from '../index/lexical-query.ts';
+
+export type UpsertOutcome = 'added' | 'updated' | 'unchanged';
+
+export interface StoreStats {
+  papers: number;
+  chunks: number;
+  days: number;
+  from: string | null;
+  to: string | null;
+}
+
+/** A stored chunk as the vector index must mirror it. */
+export interface ChunkRef {
+  id: string;
+  paperId: string;
+  hash: string;
+  date: string;
+}
+
+interface PaperRow {
+  n: number;
+  id: string;
+  date: string;
+  title: string;
+  abstract: string;
+  authors: string;
+  upvotes: number;
+  comments: number;
+  github_url: string | null;
+  project_url: string | null;
+  ai_summary: string | null;
+  ai_keywords: string | null;
+  last_seen: string;
+  record_hash: string;
+}
+
+function rowToPaper(r: PaperRow): Paper {
+  const p: Paper = {
+    id: r.id,
+    date: r.date,
+    title: r.title,
+    abstract: r.abstract,
+    authors: JSON.parse(r.authors) as string[],
+    upvotes: r.upvotes,
+    comments: r.comments,
+  };
+  if (r.github_url) p.githubUrl = r.github_url;
+  if (r.project_url) p.projectUrl = r.project_url;
+  if (r.ai_summary) p.aiSummary = r.ai_summary;
+  if (r.ai_keywords) p.aiKeywords = JSON.parse(r.ai_keywords) as string[];
+  return p;
+}
+
+/** Canonical hash of a whole record, independent of property order. */
+function recordHash(p: Paper): string {
+  return contentHash(
+    JSON.stringify([p.id, p.date, p.title, p.abstract, p.authors, p.upvotes, p.comments, p.githubUrl ?? null,
+      p.projectUrl ?? null, p.aiSummary ?? null, p.aiKeywords ?? null]),
+  );
+}
+
+interface Sighting {
+  paper: Paper;
+  lastSeen: string;
+}
+
+/**
+ * Fold a new sighting of a paper into what is known: the paper keeps the first day it was on the digest and the
+ * counts and links of its most recent sighting (a later snapshot is fresher; the same day again replaces).
+ */
+function fold(prev: Sighting | undefined, next: Paper): Sighting {
+  if (!prev) return { paper: next, lastSeen: next.date };
+  const date = prev.paper.date < next.date ? prev.paper.date : next.date;
+  if (prev.lastSeen > next.date) return { paper: { ...prev.paper, date }, lastSeen: prev.lastSeen };
+  return { paper: { ...next, date }, lastSeen: next.date };
+}
+
+/**
+ * Papers, their chunks and the lexical (FTS5 BM25) index, in SQLite. Every write is one transaction, so a crash
+ * leaves the previous state; the vector index is reconciled against the chunks stored here.
+ */
+export class PaperStore {
+  private readonly statements = new Map<string, Statement>();
+
+  constructor(private readonly db: Db) {}
+
+  /** Prepared statements are compiled once: retrieval runs several queries per search. */
+  private stmt(sql: string): Statement {
+    let s = this.statements.get(sql);
+    if (!s) this.statements.set(sql, (s = this.db.prepare(sql)));
+    return s;
+  }
+
+  getMeta(key: string): string | undefined {
+    const row = this.stmt('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.stmt('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  /** Add or update papers (sightings from any number of days) in one transaction. */
+  upsertPapers(papers: Paper[]): Map<string, UpsertOutcome> {
+    const outcomes = new Map<string, UpsertOutcome>();
+    const select = this.stmt('SELECT * FROM papers WHERE id = ?');
+    const insert = this.stmt(
+      `INSERT INTO papers (id, date, title, abstract, authors, upvotes, comments, github_url, project_url, ai_summary,
+         ai_keywords, last_seen, record_hash, updated_at)
+       VALUES (@id, @date, @title, @abstract, @authors, @upvotes, @comments, @github_url, @project_url, @ai_summary,
+         @ai_keywords, @last_seen, @record_hash, @updated_at)
+       ON CONFLICT(id) DO UPDATE SET date = excluded.date, title = excluded.title, abstract = excluded.abstract,
+         authors = excluded.authors, upvotes = excluded.upvotes, comments = excluded.comments,
+         github_url = excluded.github_url, project_url = excluded.project_url, ai_summary = excluded.ai_summary,
+         ai_keywords = excluded.ai_keywords, last_seen = excluded.last_seen, record_hash = excluded.record_hash,
+         updated_at = excluded.updated_at
+       RETURNING n`,
+    );
+    const delChunks = this.stmt('DELETE FROM chunks WHERE paper_id = ?');
+    const insChunk = this.stmt('INSERT INTO chunks (id, paper_id, idx, text, hash) VALUES (?, ?, ?, ?, ?)');
+    const delFts = this.stmt('DELETE FROM papers_fts WHERE rowid = ?');
+    const insFts = this.stmt('INSERT INTO papers_fts (rowid, title, abstract, keywords) VALUES (?, ?, ?, ?)');
+
+    // Same-id sightings are folded in day order, so the result does not depend on the order of the input.
+    const byId = new Map<string, Paper[]>();
+    for (const p of papers) (byId.get(p.id) ?? byId.set(p.id, []).get(p.id)!).push(p);
+
+    this.db.transaction(() => {
+      const now = new Date().toISOString();
+      for (const [id, sightings] of byId) {
+        const row = select.get(id) as PaperRow | undefined;
+        let state: Sighting | undefined = row ? { paper: rowToPaper(row), lastSeen: row.last_seen } : undefined;
+        for (const s of [...sightings].sort((a, b) => a.date.localeCompare(b.date))) state = fold(state, s);
+        const p = state!.paper;
+        const hash = recordHash(p);
+        if (row && row.record_hash === hash && row.last_seen === state!.lastSeen) {
+          outcomes.set(id, 'unchanged');
+          continue;
+        }
+        const r = insert.get({
+          id: p.id, date: p.date, title: p.title, abstract: p.abstract, authors: JSON.stringify(p.authors),
+          upvotes: p.upvotes, comments: p.comments, github_url: p.githubUrl ?? null, project_url: p.projectUrl ?? null,
+          ai_summary: p.aiSummary ?? null, ai_keywords: p.aiKeywords ? JSON.stringify(p.aiKeywords) : null,
+          last_seen: state!.lastSeen, record_hash: hash, updated_at: now,
+        }) as { n: number };
+        const textChanged = !row || row.title !== p.title || row.abstract !== p.abstract;
+        if (textChanged) {
+          delChunks.run(id);
+          for (const c of chunkPaper(p)) insChunk.run(c.id, c.paperId, c.index, c.text, contentHash(c.text));
+        }
+        delFts.run(r.n);
+        insFts.run(r.n, p.title, p.abstract, (p.aiKeywords ?? []).join(' ; '));
+        // A moved `last_seen` alone (which snapshot we hold) changes nothing a reader sees.
+        outcomes.set(id, !row ? 'added' : row.record_hash !== hash ? 'updated' : 'unchanged');
+      }
+    })();
+    return outcomes;
+  }
+
+  get(id: string): Paper | undefined {
+    const row = this.stmt('SELECT * FROM papers WHERE id = ?').get(id) as PaperRow | undefined;
+    return row && rowToPaper(row);
+  }
+
+  getMany(ids: string[]): Map<string, Paper> {
+    const out = new Map<string, Paper>();
+    if (!ids.length) return out;
+    const stmt = this.stmt(`SELECT * FROM papers WHERE id IN (SELECT value FROM json_each(?))`);
+    for (const r of stmt.all(JSON.stringify(ids)) as PaperRow[]) out.set(r.id, rowToPaper(r));
+    return out;
+  }
+
+  getChunks(ids: string[]): Map<string, Chunk> {
+    const out = new Map<string, Chunk>();
+    if (!ids.length) return out;
+    const rows = this.db
+      .prepare(`SELECT id, paper_id, idx, text FROM chunks WHERE id IN (SELECT value FROM json_each(?))`)
+      .all(JSON.stringify(ids)) as { id: string; paper_id: string; idx: number; text: string }[];
+    for (const r of rows) out.set(r.id, { id: r.id, paperId: r.paper_id, index: r.idx, text: r.text });
+    return out;
+  }
+
+  chunksOf(paperId: string): Chunk[] {
+    const rows = this.db
+      .prepare('SELECT id, paper_id, idx, text FROM chunks WHERE paper_id = ? ORDER BY idx')
+      .all(paperId) as { id: string; paper_id: string; idx: number; text: string }[];
+    return rows.map((r) => ({ id: r.id, paperId: r.paper_id, index: r.idx, text: r.text }));
+  }
+
+  chunkIdsOf(paperId: string): string[] {
+    return (this.stmt('SELECT id FROM chunks WHERE paper_id = ? ORDER BY idx').pluck().all(paperId) as string[]);
+  }
+
+  /** Every chunk with what the vector index must hold for it. */
+  chunkRefs(): ChunkRef[] {
+    return this.db
+      .prepare('SELECT c.id, c.paper_id AS paperId, c.hash, p.date FROM chunks c JOIN papers p ON p.id = c.paper_id')
+      .all() as ChunkRef[];
+  }
+
+  /** BM25 over title, abstract and HF keywords (title weighted up), best first; scores are positive. */
+  lexicalSearch(query: string, k: number, range: DateRange = {}): { id: string; score: number }[] {
+    const match = ftsMatchExpression(query);
+    if (!match) return [];
+    return this.db
+      .prepare(
+        `SELECT p.id, -bm25(papers_fts, 2.0, 1.0, 1.0) AS score
+         FROM papers_fts JOIN papers p ON p.n = papers_fts.rowid
+         WHERE papers_fts MATCH ? AND p.date >= ? AND p.date <= ?
+         ORDER BY bm25(papers_fts, 2.0, 1.0, 1.0) LIMIT ?`,
+      )
+      .all(match, range.since ?? '0000-00-00', range.until ?? '9999-99-99', k) as { id: string; score: number }[];
+  }
+
+  stats(): StoreStats {
+    const p = this.db
+      .prepare('SELECT COUNT(*) AS papers, COUNT(DISTINCT date) AS days, MIN(date) AS "from", MAX(date) AS "to" FROM papers')
+      .get() as { papers: number; days: number; from: string | null; to: string | null };
+    const c = this.stmt('SELECT COUNT(*) AS chunks FROM chunks').get() as { chunks: number };
+    return { papers: p.papers, chunks: c.chunks, days: p.days, from: p.from, to: p.to };
+  }
+}
