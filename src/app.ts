@@ -9,6 +9,9 @@ import type { FusionOptions } from './retrieval/fusion.ts';
 import { openDatabase, type Db } from './store/database.ts';
 import { PaperStore } from './store/paper-store.ts';
 import { HfDailyPapersApi } from './sources/hf-api.ts';
+import { DigestAsker } from './answer/asker.ts';
+import { GenerativeAnswerer } from './answer/generative.ts';
+import { createChatModel } from './answer/llm.ts';
 import { describeRetry, type RetryInfo } from './http.ts';
 
 /** The index was built by another embedding model than the configured one. */
@@ -28,6 +31,7 @@ export class App {
   readonly store: PaperStore;
   private embeddingsP?: Promise<DigestEmbeddings>;
   private vectorsP?: Promise<VectorIndex>;
+  private askerP?: Promise<DigestAsker>;
 
   constructor(readonly config: Config) {
     this.db = openDatabase(path.join(config.dataDir, 'digest.db'));
@@ -79,6 +83,22 @@ export class App {
   async retriever(fusion?: FusionOptions): Promise<Retriever> {
     const emb = await this.checkedEmbeddings();
     return new Retriever(this.store, await this.vectors(), emb, fusion);
+  }
+
+  /** The question answerer: extractive, or the configured chat model with the extractive one as fallback. */
+  asker(): Promise<DigestAsker> {
+    this.askerP ??= (async () => {
+      const model = await createChatModel(this.config.llm);
+      const retriever = await this.retriever();
+      return new DigestAsker({
+        store: this.store,
+        retriever,
+        embeddings: await this.embeddings(),
+        timeZone: this.config.timeZone,
+        ...(model ? { generative: { answerer: new GenerativeAnswerer(model, this.config.llm.timeoutMs), name: `${this.config.llm.provider}:${this.config.llm.model}` } } : {}),
+      });
+    })();
+    return this.askerP;
   }
 
   async ingester(progress?: IngestProgress): Promise<Ingester> {

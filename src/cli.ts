@@ -8,6 +8,7 @@ import { App } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { formatSummary, runIngest, UsageError } from './cli/ingest.ts';
 import { runSearch } from './cli/search.ts';
+import { runAsk } from './cli/ask.ts';
 import { embedProgressBar } from './cli/progress.ts';
 import { DateInputError } from './sources/hf-api.ts';
 
@@ -46,8 +47,8 @@ export function buildProgram(): Command {
     .command('ingest')
     .description('add papers to the index: from saved API files, a copied web page, or the live HF API')
     .option('--from <path>', 'a JSON API response, a folder of YYYY-MM-DD.json day files, or a copied Daily Papers page (.txt)')
-    .option('--date <day>', 'fetch one digest day from the HF API (YYYY-MM-DD)')
-    .option('--since <day>', 'fetch digest days from this one (YYYY-MM-DD)')
+    .option('--date <day>', 'fetch one digest day from the HF API (YYYY-MM-DD, today, yesterday, or Nd for N days ago)')
+    .option('--since <day>', 'fetch digest days from this one (same forms as --date)')
     .option('--until <day>', 'last day for --since (default: today, UTC)')
     .option('--page-date <day>', "digest day of a copied web page (default: the page's own date line)")
     .option('--verbose', 'list every skipped entry with its reason')
@@ -87,6 +88,18 @@ export function buildProgram(): Command {
     .option('--batch <file>', 'run every line of FILE as a query (with --json)')
     .action(async (query: string | undefined, opts, cmd: Command) => {
       await withApp(cmd, (app) => runSearch(app, query, opts, out));
+    });
+
+  program
+    .command('ask')
+    .description('answer a question from the digest, with numbered citations (or say the digest has nothing on it)')
+    .argument('[question]', 'the question')
+    .option('--since <day>', 'only digest days from this one (YYYY-MM-DD)')
+    .option('--until <day>', 'only digest days up to this one (YYYY-MM-DD)')
+    .option('--json', 'one JSON line: {"question","abstained","answer","citations":[{"n","id","title","date","url"}],"retrieved":[{"id","title","score"}]}')
+    .option('--batch <file>', 'answer every line of FILE (with --json)')
+    .action(async (question: string | undefined, opts, cmd: Command) => {
+      await withApp(cmd, (app) => runAsk(app, question, opts, out));
     });
 
   program

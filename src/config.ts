@@ -24,7 +24,30 @@ const EnvSchema = z.object({
   EMBEDDINGS_MODEL: z.string().min(1).optional(),
   EMBEDDINGS_MODEL_DIR: z.string().min(1).optional(),
   EMBEDDINGS_QUERY_INSTRUCTION: z.string().optional(),
+  TIME_ZONE: z.string().default('UTC').refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris or UTC'),
+  LLM_PROVIDER: z.enum(['extractive', 'openai', 'anthropic', 'ollama']).default('extractive'),
+  LLM_MODEL: z.string().min(1).optional(),
+  LLM_BASE_URL: z.string().url().optional(),
+  LLM_API_KEY: z.string().min(1).optional(),
+  LLM_TIMEOUT_MS: positiveInt(30_000),
+  DISCORD_TOKEN: z.string().min(1).optional(),
+  DISCORD_APPLICATION_ID: z.string().regex(/^\d{17,20}$/, 'must be a Discord snowflake (17-20 digits)').optional(),
+  DISCORD_GUILD_ID: z.string().regex(/^\d{17,20}$/, 'must be a Discord snowflake (17-20 digits)').optional(),
+  DISCORD_API_URL: z.string().url().default('https://discord.com/api'),
+  ASK_COOLDOWN_SECONDS: z.coerce.number().min(0).max(3600).default(10),
+  MAX_CONCURRENT_ANSWERS: positiveInt(4),
 });
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const DEFAULT_LLM_MODELS = { openai: 'gpt-4o-mini', anthropic: 'claude-3-5-haiku-latest', ollama: 'llama3.1' } as const;
 
 export interface Config {
   dataDir: string;
@@ -34,6 +57,24 @@ export interface Config {
     model: string;
     modelDir?: string;
     queryInstruction: string;
+  };
+  /** IANA time zone in which date words ("today", "this week") are read. */
+  timeZone: string;
+  llm: {
+    provider: 'extractive' | 'openai' | 'anthropic' | 'ollama';
+    model?: string;
+    baseUrl?: string;
+    apiKey?: string;
+    timeoutMs: number;
+  };
+  discord: {
+    token?: string;
+    applicationId?: string;
+    guildId?: string;
+    /** REST base, `https://discord.com/api` (the client appends `/v10`); a REST proxy or an emulator in tests. */
+    apiUrl: string;
+    askCooldownSeconds: number;
+    maxConcurrentAnswers: number;
   };
 }
 
@@ -59,6 +100,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: { da
     dataDir: path.resolve(overrides.dataDir ?? e.DATA_DIR),
     hf: { endpoint: e.HF_ENDPOINT.replace(/\/+$/, ''), timeoutMs: e.HF_API_TIMEOUT_MS, retries: e.HF_API_RETRIES },
     embeddings,
+    timeZone: e.TIME_ZONE,
+    llm: {
+      provider: e.LLM_PROVIDER,
+      ...(e.LLM_PROVIDER !== 'extractive' ? { model: e.LLM_MODEL ?? DEFAULT_LLM_MODELS[e.LLM_PROVIDER] } : {}),
+      ...(e.LLM_BASE_URL ? { baseUrl: e.LLM_BASE_URL } : {}),
+      ...(e.LLM_API_KEY ? { apiKey: e.LLM_API_KEY } : {}),
+      timeoutMs: e.LLM_TIMEOUT_MS,
+    },
+    discord: {
+      ...(e.DISCORD_TOKEN ? { token: e.DISCORD_TOKEN } : {}),
+      ...(e.DISCORD_APPLICATION_ID ? { applicationId: e.DISCORD_APPLICATION_ID } : {}),
+      ...(e.DISCORD_GUILD_ID ? { guildId: e.DISCORD_GUILD_ID } : {}),
+      apiUrl: e.DISCORD_API_URL.replace(/\/+$/, ''),
+      askCooldownSeconds: e.ASK_COOLDOWN_SECONDS,
+      maxConcurrentAnswers: e.MAX_CONCURRENT_ANSWERS,
+    },
   };
 }
 

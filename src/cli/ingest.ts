@@ -4,10 +4,10 @@ import type { App } from '../app.ts';
 import type { IngestRun, IngestSummary } from '../ingest/ingester.ts';
 import { NetworkError } from '../http.ts';
 import { listApiFiles, papersFromApiResponse, readApiFile, SourceFileError, type SourceBatch } from '../sources/files.ts';
-import { assertDate, daysInRange } from '../sources/hf-api.ts';
+import { daysInRange } from '../sources/hf-api.ts';
 import { papersFromPageText } from '../sources/page.ts';
 import { embedProgressBar } from './progress.ts';
-import { todayUtc } from './dates.ts';
+import { resolveDay, todayUtc } from './dates.ts';
 
 export interface IngestOptions {
   from?: string;
@@ -71,16 +71,16 @@ export async function runIngest(app: App, opts: IngestOptions): Promise<IngestOu
   const sources = [opts.from, opts.date, opts.since].filter(Boolean).length;
   if (sources !== 1) throw new UsageError('ingest needs exactly one of --from FILE|DIR, --date YYYY-MM-DD or --since YYYY-MM-DD');
   if (opts.until && !opts.since) throw new UsageError('--until goes with --since');
-  if (opts.pageDate) assertDate(opts.pageDate, '--page-date');
+  const pageDate = opts.pageDate && resolveDay(opts.pageDate, '--page-date');
   const failures: string[] = [];
   // Load the model first: a missing model should fail before any fetching.
   const ingester = await app.ingester(embedProgressBar());
   const run = ingester.start();
   if (opts.from) {
-    for (const batch of await readLocal(path.resolve(opts.from), opts, failures)) run.add(batch);
+    for (const batch of await readLocal(path.resolve(opts.from), { ...opts, pageDate }, failures)) run.add(batch);
   } else {
-    const since = opts.date ?? opts.since!;
-    const until = opts.date ?? opts.until ?? todayUtc();
+    const since = resolveDay(opts.date ?? opts.since!, opts.date ? '--date' : '--since');
+    const until = opts.date ? since : opts.until ? resolveDay(opts.until, '--until') : todayUtc();
     await fetchDays(app, run, daysInRange(since, until), failures);
   }
   return { summary: await run.finish(), failures };

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { App } from '../app.ts';
 import { paperUrl } from '../sources/normalize.ts';
-import { assertDate } from '../sources/hf-api.ts';
+import { resolveDay } from './dates.ts';
 import type { Hit } from '../types.ts';
 import { UsageError } from './ingest.ts';
 
@@ -40,8 +40,8 @@ function formatText(query: string, hits: Hit[]): string {
 }
 
 export async function runSearch(app: App, query: string | undefined, opts: SearchCliOptions, out: (s: string) => void): Promise<void> {
-  if (opts.since) assertDate(opts.since, '--since');
-  if (opts.until) assertDate(opts.until, '--until');
+  const since = opts.since && resolveDay(opts.since, '--since');
+  const until = opts.until && resolveDay(opts.until, '--until');
   if (!Number.isInteger(opts.k) || opts.k < 1 || opts.k > 100) throw new UsageError('--k must be a whole number from 1 to 100');
   if (!!query === !!opts.batch) throw new UsageError('search needs a QUERY or --batch FILE (one query a line), not both');
   const queries = opts.batch
@@ -50,7 +50,7 @@ export async function runSearch(app: App, query: string | undefined, opts: Searc
   if (opts.batch && !opts.json) throw new UsageError('--batch prints JSON lines; add --json');
   const retriever = await app.retriever();
   for (const q of queries) {
-    const hits = await retriever.search(q, { k: opts.k, since: opts.since, until: opts.until });
+    const hits = await retriever.search(q, { k: opts.k, since, until });
     out(opts.json ? JSON.stringify(toSearchJson(q, hits)) : formatText(q, hits));
   }
 }

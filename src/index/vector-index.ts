@@ -96,6 +96,7 @@ export class VectorIndex {
       await this.index.upsertItem({ id: it.id, vector, metadata });
       this.items.set(it.id, metadata);
       this.vectors.set(it.id, Float32Array.from(vector));
+      this.packed = undefined;
     }
     this.pending += items.length;
   }
@@ -107,6 +108,7 @@ export class VectorIndex {
       await this.index.deleteItem(id);
       this.items.delete(id);
       this.vectors.delete(id);
+      this.packed = undefined;
     }
     this.pending += ids.length;
   }
@@ -132,19 +134,64 @@ export class VectorIndex {
     return this.vectors.get(chunkId);
   }
 
-  /** Nearest chunks by cosine similarity, optionally within a digest-date range. */
-  async query(vector: ArrayLike<number>, k: number, range: DateRange = {}): Promise<VectorMatch[]> {
-    if (!this.items.size) return [];
-    const filter: Record<string, unknown> = {};
-    if (range.since) filter.$gte = dayNumber(range.since);
-    if (range.until) filter.$lte = dayNumber(range.until);
-    const results = await this.index.queryItems(
-      Array.from(vector),
-      '',
-      k,
-      Object.keys(filter).length ? ({ d: filter } as never) : undefined,
-    );
-    return results.map((r) => ({ chunkId: r.item.id, paperId: r.item.metadata.p, score: r.score }));
+  /**
+   * Nearest chunks by cosine similarity, optionally within a digest-date range. Vectra keeps the vectors on
+   * disk; queries scan a packed copy (one Float32Array, rebuilt after writes) with a bounded heap, because
+   * Vectra's own `queryItems` sorts every item and copies objects on each query (several times slower).
+   */
+  query(vector: ArrayLike<number>, k: number, range: DateRange = {}): VectorMatch[] {
+    const packed = this.pack();
+    const n = packed.ids.length;
+    if (!n || k <= 0) return [];
+    const dim = vector.length;
+    if (dim !== packed.dim) throw new Error(`query vector has ${dim} dimensions, the index ${packed.dim}`);
+    const lo = range.since ? dayNumber(range.since) : -Infinity;
+    const hi = range.until ? dayNumber(range.until) : Infinity;
+    const q = Float32Array.from(vector);
+    const heap = new TopK(k);
+    const m = packed.matrix;
+    for (let i = 0; i < n; i++) {
+      const d = packed.days[i]!;
+      if (d < lo || d > hi) continue;
+      let s = 0;
+      const off = i * dim;
+      for (let j = 0; j < dim; j++) s += q[j]! * m[off + j]!;
+      heap.push(s, i);
+    }
+    return heap.sorted().map(([score, i]) => ({ chunkId: packed.ids[i]!, paperId: packed.papers[i]!, score }));
+  }
+
+  /** The ids of one paper's chunks that have vectors. */
+  chunkIdsOf(paperId: string): string[] {
+    return this.pack().byPaper.get(paperId) ?? [];
+  }
+
+  private packed?: {
+    ids: string[];
+    papers: string[];
+    days: Int32Array;
+    matrix: Float32Array;
+    dim: number;
+    byPaper: Map<string, string[]>;
+  };
+
+  private pack() {
+    if (this.packed) return this.packed;
+    const ids = [...this.vectors.keys()];
+    const dim = ids.length ? this.vectors.get(ids[0]!)!.length : 0;
+    const matrix = new Float32Array(ids.length * dim);
+    const days = new Int32Array(ids.length);
+    const papers: string[] = [];
+    const byPaper = new Map<string, string[]>();
+    ids.forEach((id, i) => {
+      matrix.set(this.vectors.get(id)!, i * dim);
+      const meta = this.items.get(id)!;
+      days[i] = meta.d;
+      papers.push(meta.p);
+      (byPaper.get(meta.p) ?? byPaper.set(meta.p, []).get(meta.p)!).push(id);
+    });
+    this.packed = { ids, papers, days, matrix, dim, byPaper };
+    return this.packed;
   }
 
   private async begin(): Promise<void> {
@@ -174,4 +221,57 @@ async function restoreBackup(dir: string): Promise<void> {
   await copyFile(backup, tmp);
   await rename(tmp, path.join(dir, INDEX_FILE));
   await rm(tmp, { force: true });
+}
+
+/** The k largest scores seen, kept in a min-heap: O(n log k) instead of sorting all n. */
+class TopK {
+  private readonly scores: number[] = [];
+  private readonly items: number[] = [];
+
+  constructor(private readonly k: number) {}
+
+  push(score: number, item: number): void {
+    const s = this.scores;
+    if (s.length < this.k) {
+      s.push(score);
+      this.items.push(item);
+      this.up(s.length - 1);
+    } else if (score > s[0]!) {
+      s[0] = score;
+      this.items[0] = item;
+      this.down(0);
+    }
+  }
+
+  sorted(): [number, number][] {
+    return this.scores.map((s, i): [number, number] => [s, this.items[i]!]).sort((a, b) => b[0] - a[0]);
+  }
+
+  private swap(a: number, b: number): void {
+    [this.scores[a], this.scores[b]] = [this.scores[b]!, this.scores[a]!];
+    [this.items[a], this.items[b]] = [this.items[b]!, this.items[a]!];
+  }
+
+  private up(i: number): void {
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (this.scores[p]! <= this.scores[i]!) break;
+      this.swap(p, i);
+      i = p;
+    }
+  }
+
+  private down(i: number): void {
+    const n = this.scores.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < n && this.scores[l]! < this.scores[m]!) m = l;
+      if (r < n && this.scores[r]! < this.scores[m]!) m = r;
+      if (m === i) return;
+      this.swap(m, i);
+      i = m;
+    }
+  }
 }

@@ -42,7 +42,7 @@ export class Retriever {
 
     const cands = new Map<string, Candidate>();
     const get = (id: string) => cands.get(id) ?? cands.set(id, { id }).get(id)!;
-    for (const m of await this.vectors.query(qv, DENSE_CHUNKS, range)) {
+    for (const m of this.vectors.query(qv, DENSE_CHUNKS, range)) {
       const c = get(m.paperId);
       if (c.dense === undefined || m.score > c.dense) c.dense = m.score;
     }
@@ -53,7 +53,7 @@ export class Retriever {
     const chunkScores = new Map<string, { id: string; score: number }[]>();
     for (const c of cands.values()) {
       const scores: { id: string; score: number }[] = [];
-      for (const chunk of this.store.chunkIdsOf(c.id)) {
+      for (const chunk of this.vectors.chunkIdsOf(c.id)) {
         const v = this.vectors.vector(chunk);
         if (v) scores.push({ id: chunk, score: dot(qv, v) });
       }
@@ -80,5 +80,31 @@ export class Retriever {
       hits.push({ paper, score: r.score, dense: c.dense, lexical: c.lexical, chunks });
     }
     return hits;
+  }
+
+  /**
+   * Papers nearest to a paper: the mean of its chunk vectors against every chunk, grouped per paper, itself
+   * excluded. Undefined when the paper is unknown.
+   */
+  similar(paperId: string, opts: SearchOptions = {}): Hit[] | undefined {
+    const own = this.vectors.chunkIdsOf(paperId).map((id) => this.vectors.vector(id)!).filter(Boolean);
+    if (!own.length) return undefined;
+    const centroid = new Float32Array(own[0]!.length);
+    for (const v of own) for (let j = 0; j < v.length; j++) centroid[j]! += v[j]! / own.length;
+    const k = opts.k ?? 10;
+    const best = new Map<string, { score: number; chunk: string }>();
+    for (const m of this.vectors.query(centroid, (k + 1) * 6, { since: opts.since, until: opts.until })) {
+      if (m.paperId === paperId) continue;
+      const b = best.get(m.paperId);
+      if (!b || m.score > b.score) best.set(m.paperId, { score: m.score, chunk: m.chunkId });
+    }
+    const ranked = [...best.entries()].sort((a, b) => b[1].score - a[1].score).slice(0, k);
+    const papers = this.store.getMany(ranked.map(([id]) => id));
+    const texts = this.store.getChunks(ranked.map(([, b]) => b.chunk));
+    return ranked.flatMap(([id, b]) => {
+      const paper = papers.get(id);
+      const t = texts.get(b.chunk);
+      return paper ? [{ paper, score: b.score, dense: b.score, chunks: t ? [{ text: t.text, score: b.score }] : [] }] : [];
+    });
   }
 }

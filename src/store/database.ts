@@ -36,7 +36,8 @@ const MIGRATIONS: string[] = [
      hash TEXT NOT NULL
    );
    CREATE INDEX chunks_paper ON chunks(paper_id);
-   CREATE VIRTUAL TABLE papers_fts USING fts5(title, abstract, keywords, tokenize = 'porter unicode61 remove_diacritics 2');`,
+   -- date is stored unindexed so date-range searches filter inside FTS5 without a join
+   CREATE VIRTUAL TABLE papers_fts USING fts5(title, abstract, keywords, date UNINDEXED, tokenize = 'porter unicode61 remove_diacritics 2');`,
 ];
 
 /** Open (creating if needed) the bot's SQLite database and bring its schema up to date. */

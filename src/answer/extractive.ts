@@ -1,0 +1,92 @@
+import type { DigestEmbeddings } from '../embeddings/types.ts';
+import { queryTerms } from '../index/lexical-query.ts';
+import type { Hit } from '../types.ts';
+import { splitSentences } from '../text.ts';
+import { stem, stems } from './stem.ts';
+
+/** At most this many papers, and sentences per paper, in an extractive answer. */
+const MAX_PAPERS = 4;
+const MAX_SENTENCES_FIRST = 2;
+const MAX_SENTENCES_OTHER = 1;
+
+function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}
+
+/** Abstract sentences read better in a third-person answer: "We propose" -> "The authors propose". */
+export function thirdPerson(sentence: string): string {
+  return sentence
+    .replace(/^(?:In this (?:paper|work|study|report),?\s+|Here,?\s+|To (?:this end|address this|fill this gap)[^,]*,\s+)we\b/i, 'The authors')
+    .replace(/^We\b/, 'The authors')
+    .replace(/^Our\b/, 'Their')
+    .replace(/\bwe\b/g, 'they')
+    .replace(/\bour\b/g, 'their')
+    .replace(/\bus\b/g, 'them');
+}
+
+/** A short name for a paper: the part of the title before a colon, when that part is short. */
+export function shortTitle(title: string): string {
+  const head = title.split(/:\s/)[0]!;
+  if (head.length <= 60 && head !== title) return head;
+  return title.length <= 80 ? title : `${title.slice(0, 77).replace(/\s+\S*$/, '')}…`;
+}
+
+interface Scored {
+  text: string;
+  index: number;
+  score: number;
+}
+
+/**
+ * The extractive answerer: no model, no network. From each relevant paper it picks the sentences that best
+ * answer the question (the question's rare words, weighted by idf, plus the sentence's embedding similarity to
+ * the question), and writes one line per paper in which every sentence carries the paper's citation `[n]`.
+ */
+export class ExtractiveAnswerer {
+  constructor(
+    private readonly embeddings: DigestEmbeddings,
+    private readonly idf: (term: string) => number,
+  ) {}
+
+  async answer(question: string, hits: Hit[]): Promise<string> {
+    const papers = hits.slice(0, MAX_PAPERS);
+    if (!papers.length) return '';
+    const terms = queryTerms(question);
+    const weights = new Map<string, number>();
+    for (const t of terms) weights.set(stem(t), Math.max(weights.get(stem(t)) ?? 0, this.idf(t)));
+    const totalWeight = [...weights.values()].reduce((a, b) => a + b, 0) || 1;
+    const qv = await this.embeddings.embedQuery(question);
+    // "How many / how much / what accuracy ..." asks for a figure: sentences with numbers answer it.
+    const wantsFigure = /\b(?:how (?:many|much|fast|large|big|long|often|accurate)|what (?:percentage|fraction|share|accuracy|score|size|speed ?up)|by how much|how much (?:faster|better|bigger))\b/i.test(question);
+
+    const lines: string[] = [];
+    for (const [i, hit] of papers.entries()) {
+      const sentences = splitSentences(hit.paper.abstract).filter((s) => s.length >= 25);
+      if (!sentences.length) continue;
+      const vecs = await this.embeddings.embedDocuments(sentences);
+      const scored: Scored[] = sentences.map((text, index) => {
+        const found = stems(text);
+        let w = 0;
+        for (const [s, weight] of weights) if (found.has(s)) w += weight;
+        // Coverage of the question's words dominates; similarity breaks ties; the opening sentence of an
+        // abstract is often background, so it needs to earn its place.
+        const figure = wantsFigure && /\d/.test(text) ? 0.15 : 0;
+        return { text, index, score: w / totalWeight + 0.5 * dot(qv, vecs[index]!) + figure - (index === 0 ? 0.05 : 0) };
+      });
+      const limit = i === 0 ? MAX_SENTENCES_FIRST : MAX_SENTENCES_OTHER;
+      const best = scored.sort((a, b) => b.score - a.score);
+      const chosen = [best[0]!];
+      // A second sentence only when it is nearly as relevant as the first.
+      if (limit > 1 && best[1] && best[1].score >= best[0]!.score * 0.8) chosen.push(best[1]);
+      chosen.sort((a, b) => a.index - b.index); // keep the abstract's order so the sentences read on
+      const n = i + 1;
+      const body = chosen.map((s) => `${thirdPerson(s.text).replace(/[.!?]?$/, '')} [${n}].`).join(' ');
+      lines.push(`- ${shortTitle(hit.paper.title)} (${hit.paper.date}): ${body}`);
+    }
+    if (!lines.length) return '';
+    const intro = lines.length === 1 ? 'One paper in the digest speaks to this:' : `${lines.length} papers in the digest speak to this:`;
+    return [intro, ...lines].join('\n');
+  }
+}

@@ -1,0 +1,65 @@
+import { readFile } from 'node:fs/promises';
+import type { App } from '../app.ts';
+import type { Answer } from '../answer/types.ts';
+import { arxivUrl, paperUrl } from '../sources/normalize.ts';
+import { resolveDay } from './dates.ts';
+import { UsageError } from './ingest.ts';
+
+/** The JSON line printed for one question; a contract other tools rely on. */
+export interface AnswerJson {
+  question: string;
+  abstained: boolean;
+  answer: string;
+  citations: { n: number; id: string; title: string; date: string; url: string }[];
+  retrieved: { id: string; title: string; score: number }[];
+}
+
+export function toAnswerJson(a: Answer): AnswerJson {
+  return {
+    question: a.question,
+    abstained: a.abstained,
+    answer: a.note ? `${a.text}\n\n(${a.note})` : a.text,
+    citations: a.citations.map((c) => ({ n: c.n, id: c.paper.id, title: c.paper.title, date: c.paper.date, url: c.url })),
+    retrieved: a.retrieved.map((h) => ({ id: h.paper.id, title: h.paper.title, score: Math.round(h.score * 1e4) / 1e4 })),
+  };
+}
+
+export function formatAnswerText(a: Answer): string {
+  const out = [a.text];
+  if (a.citations.length) {
+    out.push('', 'Sources:');
+    for (const c of a.citations) {
+      const links = [c.url, arxivUrl(c.paper), c.paper.githubUrl].filter(Boolean).join('  ');
+      out.push(`[${c.n}] ${c.paper.title} (${c.paper.date})`, `    ${links}`);
+    }
+  }
+  if (a.abstained && a.closest.length) {
+    out.push('', 'Closest papers (they do not answer the question):');
+    for (const h of a.closest) out.push(`- ${h.paper.title} (${h.paper.date}) ${paperUrl(h.paper)}`);
+  }
+  if (a.note) out.push('', `Note: ${a.note}`);
+  out.push('', `(${a.answerer}; searched ${a.searched} papers)`);
+  return out.join('\n');
+}
+
+export interface AskCliOptions {
+  since?: string;
+  until?: string;
+  json?: boolean;
+  batch?: string;
+}
+
+export async function runAsk(app: App, question: string | undefined, opts: AskCliOptions, out: (s: string) => void): Promise<void> {
+  if (!!question === !!opts.batch) throw new UsageError('ask needs a QUESTION or --batch FILE (one question a line), not both');
+  if (opts.batch && !opts.json) throw new UsageError('--batch prints JSON lines; add --json');
+  const since = opts.since ? resolveDay(opts.since, '--since') : undefined;
+  const until = opts.until ? resolveDay(opts.until, '--until') : undefined;
+  const questions = opts.batch
+    ? (await readFile(opts.batch, 'utf8')).split(/\r?\n/).map((l) => l.trim()).filter(Boolean)
+    : [question!];
+  const asker = await app.asker();
+  for (const q of questions) {
+    const answer = await asker.ask(q, { since, until });
+    out(opts.json ? JSON.stringify(toAnswerJson(answer)) : formatAnswerText(answer));
+  }
+}
