@@ -75,6 +75,19 @@ try {
     ranged.push(ms(t));
   }
   line('search latency, with a date range', `p50 ${percentile(ranged, 50).toFixed(1)} ms, p95 ${percentile(ranged, 95).toFixed(1)} ms`);
+
+  // 5. Answer latency with the extractive answerer (retrieval + relevance + sentence selection + check).
+  const asker = await app.asker();
+  for (const q of queries.slice(0, 10)) await asker.ask(q); // warm-up
+  const askLat: number[] = [];
+  let abstained = 0;
+  for (const q of queries) {
+    const t = performance.now();
+    const a = await asker.ask(q);
+    askLat.push(ms(t));
+    if (a.abstained) abstained++;
+  }
+  line(`ask latency, ${queries.length} questions (extractive)`, `p50 ${percentile(askLat, 50).toFixed(1)} ms, p95 ${percentile(askLat, 95).toFixed(1)} ms, max ${Math.max(...askLat).toFixed(1)} ms (${abstained} abstained)`);
   app.close();
 
   line('peak RSS', `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);

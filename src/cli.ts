@@ -9,6 +9,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { formatSummary, runIngest, UsageError } from './cli/ingest.ts';
 import { runSearch } from './cli/search.ts';
 import { runAsk } from './cli/ask.ts';
+import { runHighlights } from './cli/highlights.ts';
 import { embedProgressBar } from './cli/progress.ts';
 import { DateInputError } from './sources/hf-api.ts';
 
@@ -100,6 +101,16 @@ export function buildProgram(): Command {
     .option('--batch <file>', 'answer every line of FILE (with --json)')
     .action(async (question: string | undefined, opts, cmd: Command) => {
       await withApp(cmd, (app) => runAsk(app, question, opts, out));
+    });
+
+  program
+    .command('highlights')
+    .description("what the daily post would show for a digest day: top papers by upvotes, near-duplicates skipped, the day's themes")
+    .option('--date <day>', 'digest day (default: the latest in the index)')
+    .option('--count <n>', 'how many papers', int, 5)
+    .option('--json', 'print {"date","papers":[{"id","title","upvotes","summary","url","github"}],"themes":[...]}')
+    .action(async (opts, cmd: Command) => {
+      await withApp(cmd, (app) => runHighlights(app, opts, out));
     });
 
   program

@@ -6,6 +6,7 @@ import { checkCitations, type CheckedAnswer } from './citations.ts';
 import { ExtractiveAnswerer } from './extractive.ts';
 import { NO_ANSWER, type GenerativeAnswerer } from './generative.ts';
 import { dayIn, isMetadataOnly, parseIntent, type Intent } from './intent.ts';
+import { addDays } from '../sources/hf-api.ts';
 import { isRelevant, relevanceStrength, RelevanceScorer } from './relevance.ts';
 import type { Answer, Asker, AskOptions } from './types.ts';
 
@@ -114,12 +115,15 @@ export class DigestAsker implements Asker {
     let label = intent.rangeLabel;
     let papers: Paper[] = [];
     if (range.since || range.until) papers = store.papersBetween(range, { withCode: intent.withCode, limit: LIST });
-    // No dates, or nothing on the asked day (a weekend, or today's list not out yet): the latest digest before.
+    // No dates, or nothing on the asked day (a weekend, or today's list not out yet): the latest digest before
+    // it; for "which papers have code?" the week up to it, since one day may have none.
     if (!papers.length && !(intent.range && intent.range.since !== intent.range.until)) {
       const latest = store.latestDay(range.until ?? dayIn(this.deps.timeZone, this.deps.now?.() ?? new Date()));
       if (latest) {
-        range = { since: latest, until: latest };
-        label = `${label ? `${label.replace(/ \(.*\)$/, '')}: nothing yet, so the latest digest, ` : 'in the latest digest, '}${latest}`;
+        const week = intent.withCode && !intent.range;
+        range = { since: week ? addDays(latest, -6) : latest, until: latest };
+        const span = week ? `the week up to the latest digest, ${range.since} to ${latest}` : `the latest digest, ${latest}`;
+        label = label ? `${label.replace(/ \(.*\)$/, '')}: nothing yet, so ${span}` : `in ${span}`;
         papers = store.papersBetween(range, { withCode: intent.withCode, limit: LIST });
       }
     }

@@ -15,6 +15,9 @@ function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return s;
 }
 
+/** Sentences that address a model rather than describe research are never quoted (abstracts are untrusted). */
+const INSTRUCTION_LIKE = /\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|prompts?|rules|guidelines)\b|\bsystem prompt\b|\byou are now\b|\brespond (?:only )?with\b|\breply (?:only )?with\b/i;
+
 /** Abstract sentences read better in a third-person answer: "We propose" -> "The authors propose". */
 export function thirdPerson(sentence: string): string {
   return sentence
@@ -63,7 +66,7 @@ export class ExtractiveAnswerer {
 
     const lines: string[] = [];
     for (const [i, hit] of papers.entries()) {
-      const sentences = splitSentences(hit.paper.abstract).filter((s) => s.length >= 25);
+      const sentences = splitSentences(hit.paper.abstract).filter((s) => s.length >= 25 && !INSTRUCTION_LIKE.test(s));
       if (!sentences.length) continue;
       const vecs = await this.embeddings.embedDocuments(sentences);
       const scored: Scored[] = sentences.map((text, index) => {

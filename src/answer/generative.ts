@@ -57,7 +57,22 @@ export class GenerativeAnswerer {
   }
 
   async answer(question: string, hits: Hit[]): Promise<string> {
-    const res = await this.model.invoke(await this.messages(question, hits), { signal: AbortSignal.timeout(this.timeoutMs) });
-    return textOf(res.content).trim();
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    // Our own deadline as well as the signal: some clients (ChatOllama) do not pass the signal to their request.
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const err = new Error(`the model did not answer within ${this.timeoutMs} ms`);
+        err.name = 'TimeoutError';
+        controller.abort(err);
+        reject(err);
+      }, this.timeoutMs);
+    });
+    try {
+      const res = await Promise.race([this.model.invoke(await this.messages(question, hits), { signal: controller.signal }), deadline]);
+      return textOf(res.content).trim();
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
