@@ -38,6 +38,82 @@ const MIGRATIONS: string[] = [
    CREATE INDEX chunks_paper ON chunks(paper_id);
    -- date is stored unindexed so date-range searches filter inside FTS5 without a join
    CREATE VIRTUAL TABLE papers_fts USING fts5(title, abstract, keywords, date UNINDEXED, tokenize = 'porter unicode61 remove_diacritics 2');`,
+  // Bot state: per-server highlight settings, the post ledger (exactly-once), notices for admins, fetch runs,
+  // and topic subscriptions with what each user was already told.
+  `CREATE TABLE guild_settings (
+     guild_id TEXT PRIMARY KEY,
+     channel_id TEXT NOT NULL,
+     post_time TEXT NOT NULL,           -- HH:MM, local to time_zone
+     time_zone TEXT NOT NULL,           -- IANA name
+     count INTEGER NOT NULL DEFAULT 5,
+     enabled INTEGER NOT NULL DEFAULT 1,
+     -- Subscriptions: may matches be delivered in a channel of this server (with a mention) instead of by DM?
+     subscription_channel_id TEXT,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   );
+   CREATE TABLE posts (
+     guild_id TEXT NOT NULL,
+     day TEXT NOT NULL,                 -- the digest day posted
+     channel_id TEXT NOT NULL,
+     status TEXT NOT NULL,              -- sending | sent | failed
+     message_id TEXT,
+     error TEXT,
+     claimed_at TEXT NOT NULL,
+     finished_at TEXT,
+     PRIMARY KEY (guild_id, day)
+   );
+   CREATE TABLE admin_notices (
+     id INTEGER PRIMARY KEY,
+     guild_id TEXT NOT NULL,
+     text TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     delivered_at TEXT
+   );
+   CREATE TABLE ingest_runs (
+     id INTEGER PRIMARY KEY,
+     day TEXT NOT NULL,
+     started_at TEXT NOT NULL,
+     finished_at TEXT,
+     fetched INTEGER,
+     added INTEGER,
+     updated INTEGER,
+     outcome TEXT NOT NULL,             -- running | ok | failed
+     error TEXT
+   );
+   CREATE INDEX ingest_runs_day ON ingest_runs(day);
+   CREATE TABLE subscribers (
+     user_id TEXT PRIMARY KEY,
+     paused INTEGER NOT NULL DEFAULT 0,
+     delivery TEXT NOT NULL DEFAULT 'dm', -- dm | channel
+     guild_id TEXT,                     -- for channel delivery
+     dm_closed_at TEXT,                 -- set when Discord refused a DM (50007); cleared when the user is back
+     notice TEXT,                       -- told to the user on their next command
+     created_at TEXT NOT NULL
+   );
+   CREATE TABLE subscriptions (
+     id INTEGER PRIMARY KEY,
+     user_id TEXT NOT NULL REFERENCES subscribers(user_id) ON DELETE CASCADE,
+     topic TEXT NOT NULL,               -- as the user wrote it
+     created_at TEXT NOT NULL,
+     UNIQUE (user_id, topic)
+   );
+   CREATE TABLE notified (
+     user_id TEXT NOT NULL,
+     paper_id TEXT NOT NULL,
+     day TEXT NOT NULL,
+     notified_at TEXT NOT NULL,
+     PRIMARY KEY (user_id, paper_id)
+   );
+   CREATE TABLE deliveries (
+     user_id TEXT NOT NULL,
+     day TEXT NOT NULL,
+     status TEXT NOT NULL,              -- sending | sent | failed
+     message_id TEXT,
+     error TEXT,
+     claimed_at TEXT NOT NULL,
+     PRIMARY KEY (user_id, day)
+   );`,
 ];
 
 /** Open (creating if needed) the bot's SQLite database and bring its schema up to date. */

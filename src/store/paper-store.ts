@@ -235,6 +235,11 @@ export class PaperStore {
     return rows.map(rowToPaper);
   }
 
+  /** Digest days on or after `since` that have papers, oldest first. */
+  daysWithPapers(since = '0000-00-00'): string[] {
+    return this.stmt('SELECT DISTINCT date FROM papers WHERE date >= ? ORDER BY date').pluck().all(since) as string[];
+  }
+
   countBetween(range: DateRange): number {
     return (this.stmt('SELECT COUNT(*) AS n FROM papers WHERE date >= ? AND date <= ?').get(range.since ?? '0000-00-00', range.until ?? '9999-99-99') as { n: number }).n;
   }

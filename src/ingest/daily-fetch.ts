@@ -1,0 +1,93 @@
+import { HttpError, NetworkError } from '../http.ts';
+import { papersFromApiResponse } from '../sources/files.ts';
+import { addDays, type HfDailyPapersApi } from '../sources/hf-api.ts';
+import type { HighlightsStore } from '../store/highlights-store.ts';
+import { completionOf } from '../highlights/scheduler.ts';
+import type { Ingester } from './ingester.ts';
+
+export interface FetchOutcome {
+  day: string;
+  fetched: number;
+  added: number;
+  updated: number;
+  error?: string;
+}
+
+export interface DailyFetcherDeps {
+  api: HfDailyPapersApi;
+  ingester: () => Promise<Ingester>;
+  highlights: HighlightsStore;
+  now: () => Date;
+  log: (event: string, fields?: Record<string, unknown>) => void;
+  /** How many past days are fetched again when they were never fetched complete (downtime, first start). */
+  catchUpDays?: number;
+  /** Called for each day that is complete and was fetched complete in this run (subscriptions hook in here). */
+  onDayComplete?: (day: string) => Promise<void>;
+}
+
+/**
+ * Pulls new digest days from the HF API and ingests them. Today's list is fetched every run; a past day is
+ * fetched until one fetch has started after its list was complete (02:30 UTC the next morning), which also
+ * indexes the papers added late. Every fetch is recorded in `ingest_runs`. Failures are recorded and logged;
+ * they never throw into the scheduler.
+ */
+export class DailyFetcher {
+  private running?: Promise<FetchOutcome[]>;
+
+  constructor(private readonly deps: DailyFetcherDeps) {}
+
+  run(): Promise<FetchOutcome[]> {
+    this.running ??= this.fetchDue().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  /** The days this run should fetch, oldest first. */
+  daysToFetch(now: Date): string[] {
+    const today = now.toISOString().slice(0, 10);
+    const days: string[] = [];
+    for (let i = this.deps.catchUpDays ?? 7; i >= 1; i--) {
+      const day = addDays(today, -i);
+      const complete = completionOf(day);
+      // Still filling, or never fetched since it was complete: fetch (again).
+      if (complete > now || !this.deps.highlights.lastGoodRun(day, complete.toISOString())) days.push(day);
+    }
+    days.push(today);
+    return days;
+  }
+
+  private async fetchDue(): Promise<FetchOutcome[]> {
+    const { api, highlights, log } = this.deps;
+    const outcomes: FetchOutcome[] = [];
+    const ingester = await this.deps.ingester();
+    const completed: string[] = [];
+    for (const day of this.daysToFetch(this.deps.now())) {
+      const startedAt = this.deps.now();
+      const id = highlights.startRun(day, startedAt);
+      try {
+        const entries = await api.fetchDay(day);
+        const run = ingester.start();
+        run.add(papersFromApiResponse(`${api.endpoint}/api/daily_papers?date=${day}`, entries, day));
+        const s = await run.finish();
+        highlights.finishRun(id, { fetched: entries.length, added: s.added, updated: s.updated }, this.deps.now());
+        outcomes.push({ day, fetched: entries.length, added: s.added, updated: s.updated });
+        if (s.added || s.updated) log('fetch.ingested', { day, fetched: entries.length, added: s.added, updated: s.updated });
+        if (completionOf(day) <= startedAt) completed.push(day);
+      } catch (err) {
+        const message = (err as Error).message;
+        highlights.finishRun(id, { error: message }, this.deps.now());
+        outcomes.push({ day, fetched: 0, added: 0, updated: 0, error: message });
+        log('fetch.failed', { day, error: message });
+        // Unreachable, or failing after its retries: the other days would fail the same way. Next run.
+        if (err instanceof NetworkError || (err instanceof HttpError && (err.status === 429 || err.status >= 500))) break;
+      }
+    }
+    for (const day of completed) {
+      try {
+        await this.deps.onDayComplete?.(day);
+      } catch (err) {
+        log('fetch.on_day_complete_failed', { day, error: (err as Error).message });
+      }
+    }
+    return outcomes;
+  }
+}
