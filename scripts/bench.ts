@@ -9,6 +9,8 @@ import { App } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { runIngest } from '../src/cli/ingest.ts';
 import { percentile } from './eval/metrics.ts';
+import { benchDiscord } from './bench-discord.ts';
+import { benchSubscriptions } from './bench/subscriptions.ts';
 import { apiDir, repoRoot, requireShared, staticModelDir } from './shared-data.ts';
 
 requireShared('npm run bench');
@@ -88,7 +90,13 @@ try {
     if (a.abstained) abstained++;
   }
   line(`ask latency, ${queries.length} questions (extractive)`, `p50 ${percentile(askLat, 50).toFixed(1)} ms, p95 ${percentile(askLat, 95).toFixed(1)} ms, max ${Math.max(...askLat).toFixed(1)} ms (${abstained} abstained)`);
+
+  // 6. Subscription matching: 10,000 subscriptions against one real day (scripts/bench/subscriptions.ts).
+  await benchSubscriptions(app, line);
   app.close();
+
+  // 6. Discord: 200 /ask interactions from 50 users at once, through the emulator and the real client.
+  await benchDiscord({ dataDir, line });
 
   line('peak RSS', `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 } finally {

@@ -2,7 +2,8 @@
  * `npm run eval`: retrieval quality on our own labelled questions, over the 74-paper copied page and the
  * 5,412-entry corpus in ../shared. Prints Recall@5 and nDCG@10 for BM25 alone, dense alone, plain reciprocal
  * rank fusion and the hybrid the bot uses, on the dev and test splits. `--sweep` also prints the BM25 weight
- * sweep (dev split) that chose the hybrid's weight.
+ * sweep (dev split) that chose the hybrid's weight. Then subscription matching on scripts/eval/topics.json:
+ * precision and recall per split at the calibrated threshold (`--sweep`: at other thresholds too).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { DEFAULT_FUSION, type FusionOptions } from '../src/retrieval/fusion.ts';
 import { titleId } from '../src/sources/normalize.ts';
 import { runIngest } from '../src/cli/ingest.ts';
 import { mean, ndcgAt, recallAt } from './eval/metrics.ts';
+import { reportTopics } from './eval/topics.ts';
 import { apiDir, pageFile, repoRoot, requireShared, staticModelDir } from './shared-data.ts';
 
 requireShared('npm run eval');
@@ -153,6 +155,7 @@ page.close();
 const corpus = await openIndexed('corpus', apiDir);
 await report(`Corpus (${corpus.store.stats().papers} papers)`, corpus, load('corpus-questions.json'), sweep);
 const failures = await reportAnswers(corpus, load('corpus-questions.json'));
+await reportTopics(corpus, sweep); // subscription matching, scripts/eval/topics.ts
 corpus.close();
 if (failures) {
   console.error(`\nFAILED: ${failures} answer(s) cite a paper that retrieval did not return (see above).`);

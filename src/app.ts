@@ -8,11 +8,14 @@ import { Retriever } from './retrieval/retriever.ts';
 import type { FusionOptions } from './retrieval/fusion.ts';
 import { openDatabase, type Db } from './store/database.ts';
 import { PaperStore } from './store/paper-store.ts';
+import { HighlightsStore } from './store/highlights-store.ts';
 import { HfDailyPapersApi } from './sources/hf-api.ts';
 import { DigestAsker } from './answer/asker.ts';
 import { GenerativeAnswerer } from './answer/generative.ts';
 import { createChatModel } from './answer/llm.ts';
 import { describeRetry, type RetryInfo } from './http.ts';
+import { SubscriptionStore } from './store/subscription-store.ts';
+import { TopicMatcher } from './subscriptions/matcher.ts';
 
 /** The index was built by another embedding model than the configured one. */
 export class ModelMismatchError extends Error {
@@ -29,13 +32,20 @@ const DIM_KEY = 'embedding_dimension';
 export class App {
   readonly db: Db;
   readonly store: PaperStore;
+  /** Highlights settings, the post ledger, admin notices and fetch runs. */
+  readonly highlights: HighlightsStore;
   private embeddingsP?: Promise<DigestEmbeddings>;
   private vectorsP?: Promise<VectorIndex>;
   private askerP?: Promise<DigestAsker>;
+  /** Topic subscriptions, delivery preferences and the notified/delivery ledgers. */
+  readonly subscriptions: SubscriptionStore;
+  private matcherP?: Promise<TopicMatcher>;
 
   constructor(readonly config: Config) {
     this.db = openDatabase(path.join(config.dataDir, 'digest.db'));
     this.store = new PaperStore(this.db);
+    this.subscriptions = new SubscriptionStore(this.db);
+    this.highlights = new HighlightsStore(this.db);
   }
 
   embeddings(): Promise<DigestEmbeddings> {
@@ -45,6 +55,15 @@ export class App {
       hfEndpoint: this.config.hf.endpoint,
     });
     return this.embeddingsP;
+  }
+
+  /**
+   * The subscription topic matcher (one per app: it caches topic embeddings; `reset()` it after an ingest). It
+   * embeds topics and titles itself and reads no stored vector, so it does not wait for the vector index to load.
+   */
+  topicMatcher(): Promise<TopicMatcher> {
+    this.matcherP ??= this.embeddings().then((emb) => new TopicMatcher(this.store, emb));
+    return this.matcherP;
   }
 
   vectors(): Promise<VectorIndex> {

@@ -10,6 +10,7 @@ import { formatSummary, runIngest, UsageError } from './cli/ingest.ts';
 import { runSearch } from './cli/search.ts';
 import { runAsk } from './cli/ask.ts';
 import { runHighlights } from './cli/highlights.ts';
+import { runSubscriptionsAdd, runSubscriptionsList, runSubscriptionsMatch, runSubscriptionsRemove } from './cli/subscriptions.ts';
 import { embedProgressBar } from './cli/progress.ts';
 import { DateInputError } from './sources/hf-api.ts';
 
@@ -122,6 +123,53 @@ export function buildProgram(): Command {
         const { embedded } = await app.reindex(embedProgressBar());
         out(`re-embedded ${embedded} chunks with ${(await app.embeddings()).modelId}; ${((performance.now() - started) / 1000).toFixed(1)} s`);
       });
+    });
+
+  program
+    .command('serve')
+    .description('run the Discord bot until SIGINT/SIGTERM (needs DISCORD_TOKEN and DISCORD_APPLICATION_ID)')
+    .action(async (_opts, cmd: Command) => {
+      // Loaded here: discord.js takes ~250 ms to import, which the other commands should not pay.
+      const { checkBotConfig, serve } = await import('./discord/serve.ts');
+      checkBotConfig(loadConfig(process.env)); // before anything is opened or created
+      await withApp(cmd, (app) => serve(app));
+    });
+
+  const subscriptions = program
+    .command('subscriptions')
+    .description('topic subscriptions: who would be notified of what, and (for admins and development) the list itself');
+  subscriptions
+    .command('match')
+    .description("who would be notified of which new papers of a digest day, or what one topic would match")
+    .option('--date <day>', 'digest day (default: the latest in the index)')
+    .option('--topic <text>', 'match this one topic instead of the subscribers\' topics')
+    .option('--json', 'one JSON line per user: {"user","papers":[{"id","title","topic","reason"}]}; with --topic: {"topic","date","papers":[{"id","title","score","reason"}]}')
+    .action(async (opts, cmd: Command) => {
+      await withApp(cmd, (app) => runSubscriptionsMatch(app, opts, out));
+    });
+  subscriptions
+    .command('add')
+    .description('make a user follow a topic (plain words, keyword:"phrase" or author:"Name")')
+    .requiredOption('--user <id>', 'Discord user id')
+    .requiredOption('--topic <text>', 'the topic')
+    .action(async (opts, cmd: Command) => {
+      await withApp(cmd, async (app) => runSubscriptionsAdd(app, opts, out));
+    });
+  subscriptions
+    .command('remove')
+    .description('make a user stop following a topic')
+    .requiredOption('--user <id>', 'Discord user id')
+    .requiredOption('--topic <text>', 'the topic')
+    .action(async (opts, cmd: Command) => {
+      await withApp(cmd, async (app) => runSubscriptionsRemove(app, opts, out));
+    });
+  subscriptions
+    .command('list')
+    .description('every subscription, or one user\'s')
+    .option('--user <id>', 'only this user')
+    .option('--json', 'one JSON line per user: {"user","paused","delivery","guild","dmClosed","topics"}')
+    .action(async (opts, cmd: Command) => {
+      await withApp(cmd, async (app) => runSubscriptionsList(app, opts, out));
     });
 
   return program;

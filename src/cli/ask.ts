@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import type { App } from '../app.ts';
 import type { Answer } from '../answer/types.ts';
 import { arxivUrl, paperUrl } from '../sources/normalize.ts';
 import { resolveDay } from './dates.ts';
 import { UsageError } from './ingest.ts';
+import { readBatchFile } from './batch.ts';
 
 /** The JSON line printed for one question; a contract other tools rely on. */
 export interface AnswerJson {
@@ -54,9 +54,7 @@ export async function runAsk(app: App, question: string | undefined, opts: AskCl
   if (opts.batch && !opts.json) throw new UsageError('--batch prints JSON lines; add --json');
   const since = opts.since ? resolveDay(opts.since, '--since') : undefined;
   const until = opts.until ? resolveDay(opts.until, '--until') : undefined;
-  const questions = opts.batch
-    ? (await readFile(opts.batch, 'utf8')).split(/\r?\n/).map((l) => l.trim()).filter(Boolean)
-    : [question!];
+  const questions = opts.batch ? await readBatchFile(opts.batch) : [question!];
   const asker = await app.asker();
   for (const q of questions) {
     const answer = await asker.ask(q, { since, until });

@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import type { App } from '../app.ts';
 import { paperUrl } from '../sources/normalize.ts';
 import { resolveDay } from './dates.ts';
 import type { Hit } from '../types.ts';
 import { UsageError } from './ingest.ts';
+import { readBatchFile } from './batch.ts';
 
 export interface SearchCliOptions {
   k: number;
@@ -44,10 +44,8 @@ export async function runSearch(app: App, query: string | undefined, opts: Searc
   const until = opts.until && resolveDay(opts.until, '--until');
   if (!Number.isInteger(opts.k) || opts.k < 1 || opts.k > 100) throw new UsageError('--k must be a whole number from 1 to 100');
   if (!!query === !!opts.batch) throw new UsageError('search needs a QUERY or --batch FILE (one query a line), not both');
-  const queries = opts.batch
-    ? (await readFile(opts.batch, 'utf8')).split(/\r?\n/).map((l) => l.trim()).filter(Boolean)
-    : [query!];
   if (opts.batch && !opts.json) throw new UsageError('--batch prints JSON lines; add --json');
+  const queries = opts.batch ? await readBatchFile(opts.batch) : [query!];
   const retriever = await app.retriever();
   for (const q of queries) {
     const hits = await retriever.search(q, { k: opts.k, since, until });

@@ -35,6 +35,14 @@ export class StaticEmbeddings extends DigestEmbeddings {
           'A Model2Vec model directory holds tokenizer.json and model.safetensors; point EMBEDDINGS_MODEL_DIR at one.',
       );
     }
+    const vocab = tokenizerJson?.model?.vocab;
+    const vocabSize = Array.isArray(vocab) ? vocab.length : Object.keys(vocab ?? {}).length;
+    if (vocabSize > matrix.rows) {
+      throw new ModelUnavailableError(
+        `The static model in ${dir} does not fit together: its tokenizer has ${vocabSize} tokens but model.safetensors ` +
+          `has ${matrix.rows} rows. Use a complete Model2Vec model directory (or download it again).`,
+      );
+    }
     this.tokenizer = new PreTrainedTokenizer(tokenizerJson, {});
     this.matrix = matrix.data;
     this.vocabSize = matrix.rows;
@@ -86,8 +94,12 @@ export function readEmbeddingMatrix(file: string): { data: Float32Array; rows: n
   const [rows, cols] = t.shape as [number, number];
   const start = 8 + headerLen + t.data_offsets[0];
   const end = 8 + headerLen + t.data_offsets[1];
-  const raw = buf.subarray(start, end);
   const count = rows * cols;
+  if (!Number.isInteger(count) || count <= 0) throw new Error(`${path.basename(file)} has an invalid tensor shape`);
+  if (end > buf.length || end - start < count * bytesPer(t.dtype)) {
+    throw new Error(`${path.basename(file)} is truncated (its tensor needs ${count * bytesPer(t.dtype)} bytes, the file holds ${Math.max(0, buf.length - start)})`);
+  }
+  const raw = buf.subarray(start, end);
   const data = new Float32Array(count);
   switch (t.dtype) {
     case 'F32':
@@ -106,7 +118,6 @@ export function readEmbeddingMatrix(file: string): { data: Float32Array; rows: n
     default:
       throw new Error(`unsupported tensor dtype ${t.dtype} in ${path.basename(file)}`);
   }
-  if (raw.length < count * bytesPer(t.dtype)) throw new Error(`${path.basename(file)} is truncated`);
   return { data, rows, cols };
 }
 
@@ -123,9 +134,12 @@ function halfToFloat(h: number): number {
   return s * 2 ** (e - 15) * (1 + f / 1024);
 }
 
+// One shared word: bf16 is the top half of a float32.
+const bf16Bits = new Uint32Array(1);
+const bf16Float = new Float32Array(bf16Bits.buffer);
 function bf16ToFloat(b: number): number {
-  const u = new Uint32Array([b << 16]);
-  return new Float32Array(u.buffer)[0]!;
+  bf16Bits[0] = b << 16;
+  return bf16Float[0]!;
 }
 
 /** model2vec cuts inputs to 512 × the median vocabulary string length before tokenizing. */
@@ -153,7 +167,8 @@ export async function loadStaticEmbeddings(opts: EmbeddingsOptions): Promise<Sta
   const dir = path.join(opts.cacheDir, opts.model.replace(/\//g, '--'));
   if (!MODEL_FILES.every((f) => existsSync(path.join(dir, f)))) {
     try {
-      await downloadHubFiles({ endpoint: opts.hfEndpoint, repo: opts.model, files: MODEL_FILES, destDir: dir });
+      // Few, short retries: offline, the person should hear how to fix it in seconds, not after a minute.
+      await downloadHubFiles({ endpoint: opts.hfEndpoint, repo: opts.model, files: MODEL_FILES, destDir: dir, retries: 1, minDelayMs: 250, maxDelayMs: 1000 });
     } catch (err) {
       throw new ModelUnavailableError(
         `No embedding model is available offline: downloading ${opts.model} from ${opts.hfEndpoint} failed ` +

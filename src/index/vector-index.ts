@@ -65,9 +65,17 @@ export class VectorIndex {
             'Delete that folder and run the ingest again: papers already stored are re-embedded.',
         );
       }
-      await restoreBackup(dir);
-      index = new LocalIndex<VectorMeta>(dir);
-      items = await index.listItems();
+      try {
+        await restoreBackup(dir);
+        index = new LocalIndex<VectorMeta>(dir);
+        items = await index.listItems();
+      } catch (backupErr) {
+        throw new Error(
+          `The vector index ${file} is damaged (${(err as Error).message}) and so is its backup ` +
+            `(${(backupErr as Error).message}). Delete that folder and run the ingest again: papers already stored ` +
+            'are re-embedded.',
+        );
+      }
     }
     const map = new Map<string, VectorMeta>();
     const vectors = new Map<string, Float32Array>();

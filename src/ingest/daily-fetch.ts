@@ -81,6 +81,11 @@ export class DailyFetcher {
         if (err instanceof NetworkError || (err instanceof HttpError && (err.status === 429 || err.status >= 500))) break;
       }
     }
+    log('fetch.done', {
+      days: outcomes.length,
+      added: outcomes.reduce((n, o) => n + o.added, 0),
+      failed: outcomes.filter((o) => o.error).length,
+    });
     for (const day of completed) {
       try {
         await this.deps.onDayComplete?.(day);

@@ -15,6 +15,7 @@ export interface SourceBatch {
 
 /** A file that could not be read at all (malformed JSON, not an API response). */
 export class SourceFileError extends Error {
+  override name = 'SourceFileError';
   constructor(readonly file: string, problem: string) {
     super(`${file}: ${problem}`);
   }

@@ -5,14 +5,18 @@ import type { SourceBatch } from './files.ts';
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 
-/** A paragraph reads as an abstract when it is long prose with at least one sentence end. */
-function isAbstract(block: string): boolean {
-  return block.length >= 200 && /[.!?]/.test(block);
+/**
+ * Prose: a long paragraph, or one that ends with a full stop, or several sentences. Abstracts are prose; a
+ * page's title and header lines are not ("Get trending papers in your email inbox!" is one exclamation).
+ */
+function isProse(block: string): boolean {
+  const ends = /[.!?]["')\]]?$/.test(block);
+  return block.length >= 200 || /\.["')\]]?$/.test(block) || (ends && /[.!?]\s+\S/.test(block));
 }
 
-/** A title is one short line without a trailing period. */
+/** A title is one short line that does not end like a clause ("?" and "!" are fine: titles ask and exclaim). */
 function isTitle(block: string): boolean {
-  return block.length > 0 && block.length <= 300 && !block.includes('\n') && !/[.!?:,;]$/.test(block);
+  return block.length > 0 && block.length <= 300 && !block.includes('\n') && !/[.,;:]$/.test(block);
 }
 
 /**
@@ -48,33 +52,40 @@ export function papersFromPageText(source: string, text: string, opts: { date?: 
   let date = opts.date;
   const papers: Paper[] = [];
   const skipped: Skipped[] = [];
+  let current: { title: string; paras: string[] } | undefined;
+  const flush = () => {
+    if (!current) return;
+    papers.push({
+      id: titleId(current.title),
+      date: date ?? opts.today,
+      title: current.title,
+      abstract: current.paras.map(normalizeSpace).join('\n\n'),
+      authors: [],
+      upvotes: 0,
+      comments: 0,
+    });
+    current = undefined;
+  };
   for (let i = 0; i < blocks.length; i++) {
     const block = blocks[i]!;
-    if (!date && papers.length === 0) date = parsePageDate(block, opts.today);
     const next = blocks[i + 1];
-    if (isTitle(block) && next !== undefined && isAbstract(next)) {
-      // A hard-wrapped abstract spans lines; further paragraphs belong to it until the next title.
-      const paras = [next];
-      let j = i + 2;
-      while (j < blocks.length && isAbstract(blocks[j]!) && !(isTitle(blocks[j]!) && blocks[j + 1] && isAbstract(blocks[j + 1]!))) {
-        paras.push(blocks[j]!);
-        j++;
-      }
-      const title = normalizeSpace(block);
-      papers.push({
-        id: titleId(title),
-        date: date ?? opts.today,
-        title,
-        abstract: paras.map(normalizeSpace).join('\n\n'),
-        authors: [],
-        upvotes: 0,
-        comments: 0,
-      });
-      i = j - 1;
-    } else if (papers.length > 0 && isTitle(block) && (next === undefined || isTitle(next))) {
+    if (!date && !papers.length && !current) date = parsePageDate(block, opts.today);
+    // A title line followed by prose starts a paper; anything else after a paper's start belongs to its abstract
+    // (a hard-wrapped or multi-paragraph abstract, a trailing "Code is available at ..." line).
+    if (isTitle(block) && next !== undefined && isProse(next)) {
+      flush();
+      current = { title: normalizeSpace(block), paras: [] };
+      continue;
+    }
+    if (current && (current.paras.length === 0 || !isTitle(block) || isProse(block))) {
+      current.paras.push(block);
+      continue;
+    }
+    if (papers.length || current) {
       skipped.push({ where: `${source}: "${block.slice(0, 60)}"`, reason: 'a title line with no abstract after it' });
     }
   }
+  flush();
   const batch: SourceBatch = { source, papers, skipped };
   if (date) batch.day = date;
   return batch;

@@ -36,8 +36,7 @@ const MIGRATIONS: string[] = [
      hash TEXT NOT NULL
    );
    CREATE INDEX chunks_paper ON chunks(paper_id);
-   -- date is stored unindexed so date-range searches filter inside FTS5 without a join
-   CREATE VIRTUAL TABLE papers_fts USING fts5(title, abstract, keywords, date UNINDEXED, tokenize = 'porter unicode61 remove_diacritics 2');`,
+   CREATE VIRTUAL TABLE papers_fts USING fts5(title, abstract, keywords, tokenize = 'porter unicode61 remove_diacritics 2');`,
   // Bot state: per-server highlight settings, the post ledger (exactly-once), notices for admins, fetch runs,
   // and topic subscriptions with what each user was already told.
   `CREATE TABLE guild_settings (
@@ -114,6 +113,12 @@ const MIGRATIONS: string[] = [
      claimed_at TEXT NOT NULL,
      PRIMARY KEY (user_id, day)
    );`,
+  // The lexical index keeps each paper's digest day (unindexed), so date-range searches filter inside FTS5
+  // without a join. Rebuilt from the papers table, whatever shape it had.
+  `DROP TABLE IF EXISTS papers_fts;
+   CREATE VIRTUAL TABLE papers_fts USING fts5(title, abstract, keywords, date UNINDEXED, tokenize = 'porter unicode61 remove_diacritics 2');
+   INSERT INTO papers_fts (rowid, title, abstract, keywords, date)
+     SELECT n, title, abstract, COALESCE((SELECT group_concat(value, ' ; ') FROM json_each(papers.ai_keywords)), ''), date FROM papers;`,
 ];
 
 /** Open (creating if needed) the bot's SQLite database and bring its schema up to date. */

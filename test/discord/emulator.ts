@@ -990,9 +990,12 @@ export class DiscordEmulator {
   /** Resolves once `count` requests match (returns the first `count`). */
   waitForRequests(m: RequestMatcher, count: number, timeoutMs = 2000): Promise<RecordedRequest[]> {
     const p = toPredicate(m);
+    // Incremental: each new request is tested once per waiter (hundreds of waiters under load stay cheap).
+    const hits: RecordedRequest[] = [];
+    let scanned = 0;
     return this.requestLog.until(
       (items) => {
-        const hits = items.filter((r) => safeTest(p, r));
+        for (; scanned < items.length; scanned++) if (safeTest(p, items[scanned]!)) hits.push(items[scanned]!);
         return hits.length >= count ? hits.slice(0, count) : undefined;
       },
       timeoutMs,

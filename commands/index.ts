@@ -1,0 +1,11 @@
+/** Every slash command of the bot, in the order they are registered. */
+import type { BotCommand } from '../src/discord/command.ts';
+import * as about from './about.ts';
+import * as ask from './ask.ts';
+import * as digest from './digest.ts';
+import * as highlights from './highlights.ts';
+import * as paper from './paper.ts';
+import * as search from './search.ts';
+import * as similar from './similar.ts';
+
+export const commands: BotCommand[] = [ask, search, paper, digest, similar, about, highlights];

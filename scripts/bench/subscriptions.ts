@@ -1,0 +1,92 @@
+/**
+ * Subscription matching speed: 10,000 subscriptions (2,000 users x 5 topics, drawn from about a thousand
+ * distinct topics: the 30 labelled topics, variations of them, keyword and author forms) against the busiest
+ * real digest day of the corpus.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { App } from '../../src/app.ts';
+import { TopicMatcher } from '../../src/subscriptions/matcher.ts';
+import { newPapersOf, planNotifications } from '../../src/subscriptions/plan.ts';
+import { percentile } from '../eval/metrics.ts';
+import { repoRoot } from '../shared-data.ts';
+
+const USERS = 2_000;
+
+/** Deterministic PRNG (mulberry32), so every run draws the same subscriptions. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const PER_USER = 5;
+
+/** About a thousand distinct topic strings, as people would write them. */
+function topicPool(app: App): string[] {
+  const base = (JSON.parse(readFileSync(path.join(repoRoot, 'scripts/eval/topics.json'), 'utf8')) as { topics: { topic: string }[] }).topics.map((t) => t.topic);
+  const pre = ['', 'efficient ', 'multimodal ', 'scalable ', 'robust ', 'open-source '];
+  const post = ['', ' benchmarks', ' for robotics', ' with small models', ' in medicine', ' evaluation'];
+  const pool: string[] = [];
+  for (const b of base) for (const a of pre) for (const c of post) pool.push(`${a}${b}${c}`.slice(0, 100));
+  for (const b of base) pool.push(`keyword:"${b.replace(/\s*\(.*\)/, '')}"`);
+  // Author forms: names from the corpus, so some of them match.
+  const authors = new Set<string>();
+  for (const p of app.store.papersBetween({}, { limit: 400 })) for (const a of p.authors.slice(0, 1)) authors.add(a.replace(/"/g, ''));
+  for (const a of [...authors].slice(0, 100)) pool.push(`author:"${a}"`);
+  return pool;
+}
+
+export async function benchSubscriptions(app: App, line: (label: string, value: string) => void): Promise<void> {
+  const day = (app.db.prepare('SELECT date FROM papers GROUP BY date ORDER BY COUNT(*) DESC, date DESC LIMIT 1').pluck().get() as string);
+  const papers = newPapersOf(app.store, day);
+  const pool = topicPool(app);
+  const rand = rng(7);
+  const subs: { user: string; topic: string }[] = [];
+  for (let u = 0; u < USERS; u++) {
+    const mine = new Set<string>();
+    while (mine.size < PER_USER) mine.add(pool[Math.floor(rand() * pool.length)]!);
+    for (const topic of mine) subs.push({ user: `u${u}`, topic });
+  }
+  const topics = subs.map((s) => s.topic);
+  const distinct = new Set(topics).size;
+  const emb = await app.embeddings();
+
+  // Cold: a fresh matcher parses, weighs and embeds every distinct topic; then the steady state (topics cached).
+  const matcher = new TopicMatcher(app.store, emb);
+  let t = performance.now();
+  let results = await matcher.match(topics, papers);
+  const cold = performance.now() - t;
+  const warm: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    t = performance.now();
+    results = await matcher.match(topics, papers);
+    warm.push(performance.now() - t);
+  }
+  const pairs = results.reduce((n, r) => n + r.matches.length, 0);
+  line(`subscriptions: match ${subs.length.toLocaleString('en-US')} (${distinct} distinct) x ${papers.length} papers`,
+    `cold ${cold.toFixed(0)} ms (embeds the topics), warm p50 ${percentile(warm, 50).toFixed(0)} ms, max ${Math.max(...warm).toFixed(0)} ms; ${pairs} matches (${day})`);
+
+  // End to end: the same subscriptions stored in SQLite, planned into one entry per user.
+  app.db.transaction(() => {
+    const now = new Date().toISOString();
+    const sub = app.db.prepare('INSERT INTO subscribers (user_id, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING');
+    const ins = app.db.prepare('INSERT INTO subscriptions (user_id, topic, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
+    for (const s of subs) {
+      sub.run(s.user, now);
+      ins.run(s.user, s.topic, now);
+    }
+  })();
+  const plans: number[] = [];
+  let entries = 0;
+  for (let i = 0; i < 5; i++) {
+    t = performance.now();
+    entries = (await planNotifications({ subscriptions: app.subscriptions, papers: app.store }, matcher, day)).length;
+    plans.push(performance.now() - t);
+  }
+  line('subscriptions: planNotifications, same 10,000', `p50 ${percentile(plans, 50).toFixed(0)} ms (SQLite reads + matching + grouping; ${entries} users to notify)`);
+}

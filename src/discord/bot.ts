@@ -1,0 +1,176 @@
+/**
+ * The bot: a discord.js client wired to the command modules through the router. Built from the app (its
+ * configuration supplies the token, the REST base and the limits), so production and tests run the same code;
+ * tests only add client options (e.g. a higher client-side request rate).
+ *
+ *   const bot = createBot({ app });
+ *   await bot.start();   // logs in, resolves once the gateway is ready
+ *   ...
+ *   await bot.stop();    // finishes running handlers (bounded), then disconnects
+ */
+import { Client, Events, GatewayIntentBits, MessageFlags, PermissionFlagsBits, RESTEvents, type ClientOptions, type Interaction } from 'discord.js';
+import pLimit from 'p-limit';
+import type { App } from '../app.ts';
+import { ConfigError } from '../config.ts';
+import { commands as allCommands } from '../../commands/index.ts';
+import { AckTracker, callbackInteractionId } from './acks.ts';
+import type { BotCommand, BotContext } from './command.ts';
+import { Cooldown } from './cooldown.ts';
+import { createLogger, errorFields, type Logger } from './log.ts';
+import { PageTimeouts } from './paginate.ts';
+import { NO_MENTIONS } from './reply.ts';
+import { createRouter, type Router } from './router.ts';
+
+export interface BotOptions {
+  app: App;
+  /** Extra client options (merged over the defaults; `rest` is merged key by key over `{ api: DISCORD_API_URL }`). */
+  clientOptions?: Partial<ClientOptions>;
+  logger?: Logger;
+  /** The command modules (default: all of commands/). */
+  commands?: BotCommand[];
+  /** Pagination buttons are disabled this long after their last use (default 10 minutes; tokens live 15). */
+  paginationTimeoutMs?: number;
+  /** How long stop() waits for running handlers (default 10 s). */
+  shutdownGraceMs?: number;
+  /** The clock for date options (`today`). */
+  now?: () => Date;
+}
+
+export interface Bot {
+  readonly client: Client;
+  readonly context: BotContext;
+  readonly router: Router;
+  /** Logs in and resolves once the client is ready to receive interactions. */
+  start(): Promise<void>;
+  /** Stops taking interactions, lets running ones finish (bounded), disconnects. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_PAGINATION_TIMEOUT_MS = 10 * 60_000;
+
+/** A URL without any credentials in it (a REST proxy URL may carry some). */
+function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return '[unparsable url]';
+  }
+}
+
+export function createBot(opts: BotOptions): Bot {
+  const { app } = opts;
+  const cfg = app.config.discord;
+  const logger = opts.logger ?? createLogger({ secrets: [cfg.token] });
+  const { rest: restOverrides, ...clientOverrides } = opts.clientOptions ?? {};
+  const client = new Client({
+    intents: [GatewayIntentBits.Guilds],
+    allowedMentions: NO_MENTIONS,
+    ...clientOverrides,
+    rest: { api: cfg.apiUrl, ...restOverrides },
+  });
+
+  const acks = new AckTracker();
+  const context: BotContext = {
+    app,
+    logger,
+    asker: () => app.asker(),
+    answerLimit: pLimit(cfg.maxConcurrentAnswers),
+    askCooldown: new Cooldown(cfg.askCooldownSeconds),
+    pages: new PageTimeouts(opts.paginationTimeoutMs ?? DEFAULT_PAGINATION_TIMEOUT_MS, logger),
+    now: opts.now ?? (() => new Date()),
+    acksFirst: () => acks.quiet(),
+  };
+  const router = createRouter(opts.commands ?? allCommands, context);
+
+  let accepting = false;
+  let started = false;
+  let stopped: Promise<void> | undefined;
+
+  client.on(Events.InteractionCreate, (i: Interaction) => {
+    if (!accepting) return;
+    acks.received(i.id);
+    void router.handle(i).finally(() => acks.settled(i.id));
+  });
+  client.rest.on(RESTEvents.Response, (req) => {
+    const id = callbackInteractionId(req.path);
+    if (id) acks.settled(id);
+  });
+  client.on(Events.Error, (err) => logger.error('client_error', errorFields(err)));
+  client.on(Events.Warn, (message) => logger.warn('client_warning', { message }));
+  client.on(Events.ShardDisconnect, (ev, shard) => logger.warn('gateway_disconnect', { shard, code: ev.code }));
+  client.on(Events.ShardResume, (shard, replayed) => logger.info('gateway_resumed', { shard, replayed }));
+  client.rest.on(RESTEvents.RateLimited, (info) =>
+    logger.warn('rate_limited', { route: info.route, method: info.method, global: info.global, retryAfterMs: info.retryAfter }),
+  );
+
+  /** Load the model, the vectors and the answerer before the first question needs them. */
+  async function warmUp(): Promise<void> {
+    const t0 = performance.now();
+    try {
+      await app.retriever();
+      await context.asker();
+      logger.info('warm', { ms: Math.round(performance.now() - t0) });
+    } catch (err) {
+      logger.warn('warm_up_failed', { ...errorFields(err), hint: 'commands that need the index will report errors until it works' });
+    }
+  }
+
+  /** Warns (does not fail) when the commands were never registered: registration is deploy-commands' job. */
+  async function checkRegistered(): Promise<void> {
+    try {
+      const global = await client.application!.commands.fetch();
+      const guild = cfg.guildId ? await client.application!.commands.fetch({ guildId: cfg.guildId }) : undefined;
+      const registered = new Set([...global.values(), ...(guild?.values() ?? [])].map((c) => c.name));
+      const missing = [...router.commands.keys()].filter((n) => !registered.has(n));
+      if (missing.length) {
+        logger.warn('commands_not_registered', { missing, hint: 'run `npm run deploy-commands` (with DISCORD_GUILD_ID for one guild, at once)' });
+      }
+    } catch (err) {
+      logger.warn('commands_check_failed', errorFields(err));
+    }
+  }
+
+  return {
+    client,
+    context,
+    router,
+    async start() {
+      if (!cfg.token) throw new ConfigError('DISCORD_TOKEN is not set: the bot cannot log in to Discord.');
+      const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+      accepting = true;
+      const login = client.login(cfg.token);
+      started = true;
+      await Promise.all([login, ready, warmUp()]);
+      if (cfg.applicationId && client.application && client.application.id !== cfg.applicationId) {
+        logger.warn('application_mismatch', { configured: cfg.applicationId, actual: client.application.id });
+      }
+      logger.info('ready', {
+        user: client.user?.tag,
+        application: client.application?.id,
+        guilds: client.guilds.cache.size,
+        api: safeUrl(cfg.apiUrl),
+        commands: [...router.commands.keys()],
+      });
+      await checkRegistered();
+    },
+    stop() {
+      stopped ??= (async () => {
+        accepting = false;
+        context.pages.clear();
+        const grace = opts.shutdownGraceMs ?? 10_000;
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), grace)));
+        const outcome = await Promise.race([router.idle().then(() => 'idle' as const), timeout]);
+        clearTimeout(timer);
+        if (outcome === 'timeout') logger.warn('shutdown_abandoned', { running: router.inFlight });
+        context.answerLimit.clearQueue();
+        if (started) await client.destroy();
+        logger.info('stopped', {});
+      })();
+      return stopped;
+    },
+  };
+}

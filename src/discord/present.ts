@@ -1,0 +1,236 @@
+/**
+ * What the bot's replies look like: embeds for answers, result pages, one paper, a digest day and the bot
+ * itself. Every piece of outside text goes through escape.ts; every reply fits Discord's limits (split.ts).
+ */
+import type { APIEmbed, APIEmbedField } from 'discord.js';
+import type { Answer } from '../answer/types.ts';
+import { arxivUrl, paperUrl } from '../sources/normalize.ts';
+import type { DateRange, Hit, Paper } from '../types.ts';
+import { escapeText, linkUrl, maskedLink, plainText, stripReasoning, truncate } from './escape.ts';
+import { buildEmbeds, packMessages } from './split.ts';
+
+export const COLORS = {
+  answer: 0xffd21e, // Hugging Face yellow
+  abstain: 0x99aab5,
+  list: 0x5865f2,
+  paper: 0xff9d00,
+  error: 0xed4245,
+} as const;
+
+const CITE_GROUP = /\[(\d+(?:\s*[,;]\s*\d+)*)\]/g;
+
+/**
+ * The answer text with its `[n]` markers turned into links to the cited papers (`[[n]](url)`), everything else
+ * escaped. Markers without a citation stay visible as plain `[n]`.
+ */
+export function renderAnswerText(answer: Pick<Answer, 'text' | 'citations'>): string {
+  const urls = new Map(answer.citations.map((c) => [c.n, c.url]));
+  const text = stripReasoning(answer.text).trim();
+  let out = '';
+  let last = 0;
+  for (const m of text.matchAll(CITE_GROUP)) {
+    out += escapeText(text.slice(last, m.index), { keepLists: true });
+    out += m[1]!
+      .split(/\s*[,;]\s*/)
+      .map((n) => {
+        const url = urls.get(Number(n));
+        return url ? `[[${n}]](${linkUrl(url)})` : `\\[${n}\\]`;
+      })
+      .join('');
+    last = m.index + m[0].length;
+  }
+  return out + escapeText(text.slice(last), { keepLists: true });
+}
+
+/** `date · ▲ upvotes · arXiv · code · project` for a paper. */
+export function paperMeta(p: Paper, opts: { hfLink?: boolean } = {}): string {
+  const bits = [p.date, `▲ ${p.upvotes}`];
+  if (opts.hfLink) bits.push(`[HF](${linkUrl(paperUrl(p))})`);
+  const arxiv = arxivUrl(p);
+  if (arxiv) bits.push(`[arXiv](${linkUrl(arxiv)})`);
+  if (p.githubUrl) bits.push(`[code](${linkUrl(p.githubUrl)})`);
+  if (p.projectUrl) bits.push(`[project](${linkUrl(p.projectUrl)})`);
+  return bits.join(' · ');
+}
+
+/** HF's one-line summary, or the first sentences of the abstract, escaped and cut to `max`. */
+export function shortSummary(p: Paper, max = 300): string {
+  const text = p.aiSummary ?? firstSentences(p.abstract, max);
+  return escapeText(truncate(text.replace(/\s+/g, ' ').trim(), max));
+}
+
+/** The leading sentences of a text that fit in about `max` characters (at least one sentence, cut if needed). */
+export function firstSentences(text: string, max: number): string {
+  const sentences = text.replace(/\s+/g, ' ').trim().match(/[^.!?]+(?:[.!?]+(?=\s|$)|$)\s*/g) ?? [text];
+  let out = '';
+  for (const s of sentences) {
+    if (out && (out + s).trim().length > max) break;
+    out += s;
+  }
+  return out.trim();
+}
+
+function rangeText(range: DateRange): string {
+  if (range.since && range.until) return range.since === range.until ? range.since : `${range.since} to ${range.until}`;
+  if (range.since) return `since ${range.since}`;
+  if (range.until) return `until ${range.until}`;
+  return '';
+}
+
+/** An answer as messages of embeds: the first goes into the deferred reply, the rest are follow-ups. */
+export function answerMessages(answer: Answer, range: DateRange = {}): APIEmbed[][] {
+  const notes: string[] = [];
+  if (answer.note) notes.push(`*${escapeText(answer.note)}*`);
+  const body = renderAnswerText(answer) || escapeText('(no answer text)');
+  const sections = answer.abstained
+    ? answer.closest.length
+      ? [{ name: 'Closest papers (they do not answer the question)', lines: answer.closest.map((h) => `• ${maskedLink(h.paper.title, paperUrl(h.paper))} · ${h.paper.date}`) }]
+      : []
+    : answer.citations.length
+      ? [{ name: 'Sources', lines: answer.citations.map((c) => `**[${c.n}]** ${maskedLink(c.paper.title, c.url)} · ${paperMeta(c.paper)}`) }]
+      : [];
+  const footer = [`Searched ${answer.searched} paper${answer.searched === 1 ? '' : 's'}`, rangeText(range), `answered by ${answer.answerer}`]
+    .filter(Boolean)
+    .join(' · ');
+  const embeds = buildEmbeds({
+    title: escapeText(truncate(answer.abstained ? `No answer in the digest: ${answer.question}` : answer.question, 250)),
+    color: answer.abstained ? COLORS.abstain : COLORS.answer,
+    description: [body, ...notes].join('\n\n'),
+    sections,
+    footer: plainText(footer),
+  });
+  return packMessages(embeds);
+}
+
+export interface PageInfo {
+  page: number;
+  pages: number;
+  total: number;
+}
+
+/** Splits a list into pages; the page number is clamped into range. */
+export function pageOf<T>(items: T[], page: number, perPage: number): { items: T[]; info: PageInfo } {
+  const pages = Math.max(1, Math.ceil(items.length / perPage));
+  const p = Math.min(Math.max(0, page), pages - 1);
+  return { items: items.slice(p * perPage, (p + 1) * perPage), info: { page: p, pages, total: items.length } };
+}
+
+function pageFooter(info: PageInfo, noun: string, extra: string[] = []): string {
+  return plainText([`Page ${info.page + 1}/${info.pages}`, `${info.total} ${noun}${info.total === 1 ? '' : 's'}`, ...extra].filter(Boolean).join(' · '));
+}
+
+/** One numbered list entry: linked title, meta line, short summary. */
+function paperLine(n: number, p: Paper, extra = ''): string {
+  return `**${n}.** ${maskedLink(truncate(p.title, 200), paperUrl(p))}\n${paperMeta(p)}${extra}\n${shortSummary(p, 200)}`;
+}
+
+/** The HF search page for a query; also carries the query for the pagination buttons (see commands/search.ts). */
+export function searchUrl(query: string): string {
+  return `https://huggingface.co/papers?q=${encodeURIComponent(query)}`;
+}
+
+export function searchEmbed(query: string, hits: Hit[], info: PageInfo, perPage: number, range: DateRange): APIEmbed {
+  const start = info.page * perPage;
+  const description = hits.length
+    ? hits.map((h, i) => paperLine(start + i + 1, h.paper)).join('\n\n')
+    : escapeText(`No papers match "${query}"${rangeText(range) ? ` (${rangeText(range)})` : ''}.`);
+  return buildEmbeds({
+    title: escapeText(truncate(`Search: ${query}`, 250)),
+    url: searchUrl(query),
+    color: COLORS.list,
+    description,
+    footer: pageFooter(info, 'result', [rangeText(range)]),
+  })[0]!;
+}
+
+export function digestEmbed(day: string, papers: Paper[], info: PageInfo, perPage: number): APIEmbed {
+  const start = info.page * perPage;
+  return buildEmbeds({
+    title: `Daily Papers, ${day}`,
+    url: `https://huggingface.co/papers/date/${day}`,
+    color: COLORS.list,
+    description: papers.map((p, i) => paperLine(start + i + 1, p)).join('\n\n'),
+    footer: pageFooter(info, 'paper', ['ranked by upvotes']),
+  })[0]!;
+}
+
+export function similarEmbed(of: Paper, hits: Hit[], info: PageInfo, perPage: number): APIEmbed {
+  const start = info.page * perPage;
+  const description = hits.length
+    ? hits.map((h, i) => paperLine(start + i + 1, h.paper, ` · similarity ${h.score.toFixed(2)}`)).join('\n\n')
+    : 'No similar papers found.';
+  return buildEmbeds({
+    title: escapeText(truncate(`Similar to: ${of.title}`, 250)),
+    url: paperUrl(of),
+    color: COLORS.list,
+    description,
+    footer: pageFooter(info, 'paper'),
+  })[0]!;
+}
+
+function authorList(authors: string[], max = 1000): string {
+  if (!authors.length) return 'unknown';
+  let out = '';
+  for (const [i, a] of authors.entries()) {
+    const next = out ? `${out}, ${a}` : a;
+    const rest = authors.length - i - 1;
+    if (escapeText(next).length + (rest ? ` and ${rest} more`.length : 0) > max) {
+      return `${escapeText(out)} and ${authors.length - i} more`;
+    }
+    out = next;
+  }
+  return escapeText(out);
+}
+
+export function paperEmbed(p: Paper): APIEmbed {
+  const links = [`[Hugging Face](${linkUrl(paperUrl(p))})`];
+  const arxiv = arxivUrl(p);
+  if (arxiv) links.push(`[arXiv](${linkUrl(arxiv)})`);
+  if (p.githubUrl) links.push(`[GitHub](${linkUrl(p.githubUrl)})`);
+  if (p.projectUrl) links.push(`[Project page](${linkUrl(p.projectUrl)})`);
+  const fields: APIEmbedField[] = [
+    { name: 'Digest day', value: p.date, inline: true },
+    { name: 'Upvotes', value: String(p.upvotes), inline: true },
+    { name: 'Comments', value: String(p.comments), inline: true },
+    { name: 'Authors', value: authorList(p.authors) },
+    { name: 'Links', value: links.join(' · ') },
+  ];
+  if (p.aiKeywords?.length) fields.push({ name: 'Keywords', value: escapeText(truncate(p.aiKeywords.join(', '), 1000)) });
+  return buildEmbeds({
+    title: escapeText(truncate(p.title, 250)),
+    url: paperUrl(p),
+    color: COLORS.paper,
+    description: p.aiSummary ? escapeText(truncate(p.aiSummary, 1000)) : escapeText(firstSentences(p.abstract, 600)),
+    fields,
+    footer: plainText(`${p.id}${p.aiSummary ? ' · summary by Hugging Face' : ''}`),
+  })[0]!;
+}
+
+export interface AboutInfo {
+  papers: number;
+  chunks: number;
+  days: number;
+  from: string | null;
+  to: string | null;
+  model: string | null;
+  answerer: string;
+}
+
+export function aboutEmbed(a: AboutInfo): APIEmbed {
+  return buildEmbeds({
+    title: 'About this bot',
+    url: 'https://huggingface.co/papers',
+    color: COLORS.list,
+    description:
+      'I answer questions about the Hugging Face Daily Papers digest with numbered citations, and browse it: ' +
+      '`/ask`, `/search`, `/paper`, `/digest`, `/similar`.',
+    fields: [
+      { name: 'Papers', value: String(a.papers), inline: true },
+      { name: 'Digest days', value: String(a.days), inline: true },
+      { name: 'Date range', value: a.from && a.to ? `${a.from} to ${a.to}` : 'empty', inline: true },
+      { name: 'Embedding model', value: escapeText(a.model ?? 'none yet'), inline: true },
+      { name: 'Answerer', value: escapeText(a.answerer), inline: true },
+      { name: 'Chunks indexed', value: String(a.chunks), inline: true },
+    ],
+  })[0]!;
+}

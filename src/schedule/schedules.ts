@@ -1,0 +1,80 @@
+/**
+ * The bot's timed work, run inside `serve`: fetching new digest days, posting highlights, and telling
+ * subscribers about new papers. croner drives the clock; the jobs themselves are idempotent and keep their
+ * state in SQLite, so a restart, an overlap or a skipped tick changes nothing but timing.
+ */
+import { Cron } from 'croner';
+import type { App } from '../app.ts';
+import { DailyFetcher } from '../ingest/daily-fetch.ts';
+import { HighlightsScheduler, type HighlightsPoster } from '../highlights/scheduler.ts';
+
+type Log = (event: string, fields?: Record<string, unknown>) => void;
+
+export interface SchedulesOptions {
+  app: App;
+  poster: HighlightsPoster;
+  log: Log;
+  /** Called for each digest day whose list is complete and fetched (subscriptions deliver here). */
+  onDayComplete?: (day: string) => Promise<void>;
+  now?: () => Date;
+  /** Fetch cadence (cron, UTC); the list fills during the day, so every 30 minutes by default. */
+  fetchCron?: string;
+}
+
+export interface Schedules {
+  fetcher: DailyFetcher;
+  scheduler: HighlightsScheduler;
+  /** The first fetch (catching up on missed days) and post check, started by `start`. */
+  started: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function startSchedules(o: SchedulesOptions): Schedules {
+  const now = o.now ?? (() => new Date());
+  const { app, log } = o;
+  const fetcher = new DailyFetcher({
+    api: app.hfApi((msg) => log('fetch.retry', { message: msg })),
+    ingester: () => app.ingester(),
+    highlights: app.highlights,
+    now,
+    log,
+    onDayComplete: o.onDayComplete,
+  });
+  const scheduler = new HighlightsScheduler({
+    highlights: app.highlights,
+    papers: app.store,
+    vectors: () => app.vectors(),
+    poster: o.poster,
+    now,
+    log,
+  });
+  const guard = (what: string, job: () => Promise<unknown>) => async (): Promise<void> => {
+    try {
+      await job();
+    } catch (err) {
+      log(`${what}.error`, { error: (err as Error).message });
+    }
+  };
+
+  const fetchAndPost = guard('fetch', async () => {
+    await fetcher.run();
+    await scheduler.tick();
+  });
+  // Fetch first (catch-up), then post what is due; the bot answers commands meanwhile.
+  const started = fetchAndPost();
+  const jobs = [
+    new Cron(o.fetchCron ?? '*/30 * * * *', { timezone: 'UTC', protect: true }, fetchAndPost),
+    // Every server's post time, whatever its time zone, falls on a minute: checking each minute posts on time
+    // (and the check is a few SQLite reads when nothing is due).
+    new Cron('* * * * *', { protect: true }, guard('highlights', () => scheduler.tick())),
+  ];
+  return {
+    fetcher,
+    scheduler,
+    started,
+    async stop() {
+      for (const j of jobs) j.stop();
+      await started;
+    },
+  };
+}
