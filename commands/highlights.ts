@@ -11,6 +11,7 @@ import {
   type ChatInputCommandInteraction,
 } from 'discord.js';
 import { buildHighlights } from '../src/highlights/build.ts';
+import { isTimeZone } from '../src/config.ts';
 import { firstPostAtOrAfter } from '../src/highlights/scheduler.ts';
 import type { BotContext } from '../src/discord/command.ts';
 import { UserError } from '../src/discord/command.ts';
@@ -37,15 +38,6 @@ export const data = new SlashCommandBuilder()
   .toJSON();
 
 const TIME = /^([01]?\d|2[0-3]):([0-5]\d)$/;
-
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const reply = (i: ChatInputCommandInteraction, content: string) =>
   i.reply({ content, flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });

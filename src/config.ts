@@ -38,7 +38,8 @@ const EnvSchema = z.object({
   MAX_CONCURRENT_ANSWERS: positiveInt(4),
 });
 
-function isTimeZone(tz: string): boolean {
+/** True for a time zone this runtime knows (IANA names such as Europe/Paris, or UTC). */
+export function isTimeZone(tz: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
     return true;

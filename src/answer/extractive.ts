@@ -1,5 +1,6 @@
 import type { DigestEmbeddings } from '../embeddings/types.ts';
 import { queryTerms } from '../index/lexical-query.ts';
+import { dot } from '../index/vector-index.ts';
 import type { Hit } from '../types.ts';
 import { splitSentences } from '../text.ts';
 import { stem, stems } from './stem.ts';
@@ -8,12 +9,6 @@ import { stem, stems } from './stem.ts';
 const MAX_PAPERS = 4;
 const MAX_SENTENCES_FIRST = 2;
 const MAX_SENTENCES_OTHER = 1;
-
-function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
-}
 
 /** Sentences that address a model rather than describe research are never quoted (abstracts are untrusted). */
 const INSTRUCTION_LIKE = /\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|prompts?|rules|guidelines)\b|\bsystem prompt\b|\byou are now\b|\brespond (?:only )?with\b|\breply (?:only )?with\b/i;

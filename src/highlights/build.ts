@@ -1,4 +1,4 @@
-import type { VectorIndex } from '../index/vector-index.ts';
+import { dot, type VectorIndex } from '../index/vector-index.ts';
 import type { PaperStore } from '../store/paper-store.ts';
 import { paperUrl } from '../sources/normalize.ts';
 import { splitSentences } from '../text.ts';
@@ -23,24 +23,6 @@ export interface Highlights {
 /** Two papers this similar (mean chunk vectors) count as near-duplicates: only the better one is shown. */
 const DUPLICATE_COSINE = 0.92;
 const THEMES = 5;
-
-function centroid(vectors: VectorIndex, paperId: string): Float32Array | undefined {
-  const vs = vectors.chunkIdsOf(paperId).map((id) => vectors.vector(id)).filter((v): v is Float32Array => !!v);
-  if (!vs.length) return undefined;
-  const c = new Float32Array(vs[0]!.length);
-  for (const v of vs) for (let i = 0; i < v.length; i++) c[i]! += v[i]!;
-  let n = 0;
-  for (let i = 0; i < c.length; i++) n += c[i]! * c[i]!;
-  n = Math.sqrt(n) || 1;
-  for (let i = 0; i < c.length; i++) c[i]! /= n;
-  return c;
-}
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
-}
 
 /** A one-line summary when HF has none: the first sentence that says what the paper does. */
 export function extractiveSummary(abstract: string): string {
@@ -101,8 +83,8 @@ export function buildHighlights(store: PaperStore, vectors: VectorIndex, date: s
   const chosen: { paper: Paper; vec?: Float32Array }[] = [];
   for (const paper of papers) {
     if (chosen.length >= count) break;
-    const vec = centroid(vectors, paper.id);
-    if (vec && chosen.some((c) => c.vec && cosine(c.vec, vec) >= DUPLICATE_COSINE)) continue;
+    const vec = vectors.centroidOf(paper.id);
+    if (vec && chosen.some((c) => c.vec && dot(c.vec, vec) >= DUPLICATE_COSINE)) continue;
     chosen.push({ paper, vec });
   }
   return {

@@ -25,6 +25,13 @@ export interface VectorMatch {
 const INDEX_FILE = 'index.json';
 const BACKUP_FILE = 'index.json.bak';
 
+/** Dot product; for unit vectors, their cosine similarity. */
+export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}
+
 const dayNumber = (d: string): number => Number(d.replace(/-/g, ''));
 
 // Six decimals keep cosine similarities exact to ~1e-6 and halve the size of Vectra's JSON file.
@@ -167,6 +174,17 @@ export class VectorIndex {
       heap.push(s, i);
     }
     return heap.sorted().map(([score, i]) => ({ chunkId: packed.ids[i]!, paperId: packed.papers[i]!, score }));
+  }
+
+  /** The unit-length mean of a paper's chunk vectors: the paper as one vector. Undefined when it has none. */
+  centroidOf(paperId: string): Float32Array | undefined {
+    const vs = this.chunkIdsOf(paperId).map((id) => this.vectors.get(id)).filter((v): v is Float32Array => !!v);
+    if (!vs.length) return undefined;
+    const c = new Float32Array(vs[0]!.length);
+    for (const v of vs) for (let i = 0; i < v.length; i++) c[i]! += v[i]!;
+    const n = Math.sqrt(dot(c, c)) || 1;
+    for (let i = 0; i < c.length; i++) c[i]! /= n;
+    return c;
   }
 
   /** The ids of one paper's chunks that have vectors. */

@@ -1,5 +1,5 @@
 import type { DigestEmbeddings } from '../embeddings/types.ts';
-import type { VectorIndex } from '../index/vector-index.ts';
+import { dot, type VectorIndex } from '../index/vector-index.ts';
 import type { PaperStore } from '../store/paper-store.ts';
 import type { DateRange, Hit } from '../types.ts';
 import { DEFAULT_FUSION, fuse, type Candidate, type FusionOptions } from './fusion.ts';
@@ -14,12 +14,6 @@ export interface SearchOptions extends DateRange {
 const DENSE_CHUNKS = 150;
 const LEXICAL_PAPERS = 100;
 const CHUNKS_PER_HIT = 2;
-
-function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
-}
 
 /**
  * Hybrid retrieval: dense (chunk vectors) and lexical (BM25 over papers) candidates, every candidate then
@@ -87,10 +81,8 @@ export class Retriever {
    * excluded. Undefined when the paper is unknown.
    */
   similar(paperId: string, opts: SearchOptions = {}): Hit[] | undefined {
-    const own = this.vectors.chunkIdsOf(paperId).map((id) => this.vectors.vector(id)!).filter(Boolean);
-    if (!own.length) return undefined;
-    const centroid = new Float32Array(own[0]!.length);
-    for (const v of own) for (let j = 0; j < v.length; j++) centroid[j]! += v[j]! / own.length;
+    const centroid = this.vectors.centroidOf(paperId);
+    if (!centroid) return undefined;
     const k = opts.k ?? 10;
     const best = new Map<string, { score: number; chunk: string }>();
     for (const m of this.vectors.query(centroid, (k + 1) * 6, { since: opts.since, until: opts.until })) {

@@ -1,5 +1,4 @@
-import type { Statement } from 'better-sqlite3';
-import type { Db } from './database.ts';
+import { SqliteStore } from './sqlite-store.ts';
 
 /** A server's highlights settings. */
 export interface GuildSettings {
@@ -76,17 +75,7 @@ const toPost = (r: PostRow): PostRecord => ({
  * Highlights state in SQLite: settings per server, the post ledger that makes posting exactly-once (a post is
  * claimed before it is sent and finished after), notices waiting for a server's admins, and fetch runs.
  */
-export class HighlightsStore {
-  private readonly statements = new Map<string, Statement>();
-
-  constructor(private readonly db: Db) {}
-
-  private stmt(sql: string): Statement {
-    let s = this.statements.get(sql);
-    if (!s) this.statements.set(sql, (s = this.db.prepare(sql)));
-    return s;
-  }
-
+export class HighlightsStore extends SqliteStore {
   // --- settings -------------------------------------------------------------------------------------------------
 
   setSettings(s: Omit<GuildSettings, 'createdAt' | 'enabled'>, now: Date): GuildSettings {

@@ -1,5 +1,4 @@
-import type { Statement } from 'better-sqlite3';
-import type { Db } from './database.ts';
+import { SqliteStore } from './sqlite-store.ts';
 import type { Chunk, DateRange, Paper } from '../types.ts';
 import { chunkPaper, contentHash } from '../index/chunk.ts';
 import { ftsMatchExpression } from '../index/lexical-query.ts';
@@ -84,18 +83,7 @@ function fold(prev: Sighting | undefined, next: Paper): Sighting {
  * Papers, their chunks and the lexical (FTS5 BM25) index, in SQLite. Every write is one transaction, so a crash
  * leaves the previous state; the vector index is reconciled against the chunks stored here.
  */
-export class PaperStore {
-  private readonly statements = new Map<string, Statement>();
-
-  constructor(private readonly db: Db) {}
-
-  /** Prepared statements are compiled once: retrieval runs several queries per search. */
-  private stmt(sql: string): Statement {
-    let s = this.statements.get(sql);
-    if (!s) this.statements.set(sql, (s = this.db.prepare(sql)));
-    return s;
-  }
-
+export class PaperStore extends SqliteStore {
   getMeta(key: string): string | undefined {
     const row = this.stmt('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
     return row?.value;
