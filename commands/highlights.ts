@@ -1,5 +1,6 @@
 /**
- * `/highlights set|show|off|preview`: a server's daily highlights post (admins only: Manage Server).
+ * `/highlights set|show|off|preview|subscriptions-channel`: a server's daily highlights post, and the channel where
+ * members may choose to get their topic-subscription matches (admins only: Manage Server).
  * Settings live in SQLite; the scheduler (src/highlights/scheduler.ts) does the posting.
  */
 import {
@@ -20,7 +21,7 @@ import { NO_MENTIONS } from '../src/discord/reply.ts';
 
 export const data = new SlashCommandBuilder()
   .setName('highlights')
-  .setDescription("This server's daily Daily Papers highlights post")
+  .setDescription("This server's Daily Papers settings: the daily highlights post, the subscriptions channel")
   .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
   .setContexts(InteractionContextType.Guild)
   .addSubcommand((s) =>
@@ -35,6 +36,12 @@ export const data = new SlashCommandBuilder()
   .addSubcommand((s) => s.setName('show').setDescription('The current settings and the last posts'))
   .addSubcommand((s) => s.setName('off').setDescription('Stop posting highlights'))
   .addSubcommand((s) => s.setName('preview').setDescription("Show me (only me) the latest digest's highlights"))
+  .addSubcommand((s) =>
+    s
+      .setName('subscriptions-channel')
+      .setDescription("Let members get their topic matches in a channel, with a mention (leave out: DMs only)")
+      .addChannelOption((o) => o.setName('channel').setDescription('Where topic matches may be posted').addChannelTypes(ChannelType.GuildText)),
+  )
   .toJSON();
 
 const TIME = /^([01]?\d|2[0-3]):([0-5]\d)$/;
@@ -66,15 +73,33 @@ export async function execute(i: ChatInputCommandInteraction, ctx: BotContext): 
     await reply(i, withNotices(`Daily highlights: top ${count} papers in <#${channel.id}> at ${postTime} ${tz} (next check <t:${Math.floor(next.getTime() / 1000)}:f>). Each digest day is posted once.`));
     return;
   }
+  if (sub === 'subscriptions-channel') {
+    const channel = i.options.getChannel('channel');
+    const had = ctx.app.subscriptions.subscriptionChannel(guildId);
+    ctx.app.subscriptions.setSubscriptionChannel(guildId, channel?.id ?? null);
+    await reply(
+      i,
+      withNotices(
+        channel
+          ? `Members may now get their topic matches in <#${channel.id}>, with a mention of them only: each chooses it with \`/subscriptions delivery mode:here\`. The others keep DMs.`
+          : had
+            ? 'Topic matches are no longer posted in a channel here: members who chose it get them by DM again.'
+            : 'Topic matches were not posted in a channel here; members get them by DM.',
+      ),
+    );
+    return;
+  }
   if (sub === 'show') {
     const s = store.settings(guildId);
+    const subsChannel = ctx.app.subscriptions.subscriptionChannel(guildId);
+    const subsLine = subsChannel ? `\nTopic subscriptions may be posted in <#${subsChannel}>.` : '';
     if (!s || !s.enabled) {
-      await reply(i, withNotices('Highlights are off in this server. Turn them on with `/highlights set`.'));
+      await reply(i, withNotices(`Highlights are off in this server. Turn them on with \`/highlights set\`.${subsLine}`));
       return;
     }
     const last = store.posts(guildId).slice(-3).reverse();
     const posts = last.length ? last.map((p) => `- ${p.day}: ${p.status}${p.error ? ` (${p.error})` : ''}`).join('\n') : '- none yet';
-    await reply(i, withNotices(`Top ${s.count} papers in <#${s.channelId}> at ${s.postTime} ${s.timeZone}.\nLast posts:\n${posts}`));
+    await reply(i, withNotices(`Top ${s.count} papers in <#${s.channelId}> at ${s.postTime} ${s.timeZone}.\nLast posts:\n${posts}${subsLine}`));
     return;
   }
   if (sub === 'off') {

@@ -7,5 +7,8 @@ import * as highlights from './highlights.ts';
 import * as paper from './paper.ts';
 import * as search from './search.ts';
 import * as similar from './similar.ts';
+import * as subscribe from './subscribe.ts';
+import * as subscriptions from './subscriptions.ts';
+import * as unsubscribe from './unsubscribe.ts';
 
-export const commands: BotCommand[] = [ask, search, paper, digest, similar, about, highlights];
+export const commands: BotCommand[] = [ask, search, paper, digest, similar, about, subscribe, unsubscribe, subscriptions, highlights];

@@ -8,7 +8,17 @@
  *   ...
  *   await bot.stop();    // finishes running handlers (bounded), then disconnects
  */
-import { Client, Events, GatewayIntentBits, MessageFlags, PermissionFlagsBits, RESTEvents, type ClientOptions, type Interaction } from 'discord.js';
+import {
+  Client,
+  Events,
+  GatewayIntentBits,
+  MessageFlags,
+  PermissionFlagsBits,
+  RESTEvents,
+  type ChatInputCommandInteraction,
+  type ClientOptions,
+  type Interaction,
+} from 'discord.js';
 import pLimit from 'p-limit';
 import type { App } from '../app.ts';
 import { ConfigError } from '../config.ts';
@@ -16,6 +26,7 @@ import { commands as allCommands } from '../../commands/index.ts';
 import { AckTracker, callbackInteractionId } from './acks.ts';
 import type { BotCommand, BotContext } from './command.ts';
 import { Cooldown } from './cooldown.ts';
+import { truncate } from './escape.ts';
 import { createLogger, errorFields, type Logger } from './log.ts';
 import { PageTimeouts } from './paginate.ts';
 import { NO_MENTIONS } from './reply.ts';
@@ -83,7 +94,28 @@ export function createBot(opts: BotOptions): Bot {
     now: opts.now ?? (() => new Date()),
     acksFirst: () => acks.quiet(),
   };
-  const router = createRouter(opts.commands ?? allCommands, context);
+
+  /**
+   * After every command: a notice waiting for this user (their DMs were closed when their topic matches were sent,
+   * say) is shown privately, once. Running a command also means they are back: the next digest tries DMs again.
+   */
+  async function tellUser(i: ChatInputCommandInteraction): Promise<void> {
+    const subs = app.subscriptions;
+    const s = subs.subscriber(i.user.id); // one read; most users have nothing waiting
+    if (!s || (!s.notice && !s.dmClosedAt)) return;
+    const notice = subs.checkIn(i.user.id);
+    if (!notice) return;
+    const payload = { content: truncate(notice, 1900), flags: MessageFlags.Ephemeral as const, allowedMentions: NO_MENTIONS };
+    try {
+      if (i.replied || i.deferred) await i.followUp(payload);
+      else await i.reply(payload);
+    } catch (err) {
+      subs.addNotice(i.user.id, notice); // not seen: told next time
+      throw err;
+    }
+  }
+
+  const router = createRouter(opts.commands ?? allCommands, context, { afterCommand: tellUser });
 
   let accepting = false;
   let started = false;

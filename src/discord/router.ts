@@ -26,7 +26,12 @@ export interface Router {
   idle(): Promise<void>;
 }
 
-export function createRouter(list: BotCommand[], ctx: BotContext): Router {
+export interface RouterHooks {
+  /** Runs after every slash command, answered or failed (a notice waiting for the user, say); its failures are logged. */
+  afterCommand?(interaction: ChatInputCommandInteraction): Promise<void>;
+}
+
+export function createRouter(list: BotCommand[], ctx: BotContext, hooks: RouterHooks = {}): Router {
   const commands = new Map(list.map((c) => [c.data.name, c]));
   const running = new Set<Promise<void>>();
 
@@ -80,6 +85,13 @@ export function createRouter(list: BotCommand[], ctx: BotContext): Router {
       }
     } catch (err) {
       await fail(i, err, command);
+    }
+    if (hooks.afterCommand && i.isChatInputCommand()) {
+      try {
+        await hooks.afterCommand(i);
+      } catch (err) {
+        ctx.logger.error('after_command_failed', { interaction: i.id, command, user: i.user.id, ...errorFields(err) });
+      }
     }
   }
 

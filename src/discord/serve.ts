@@ -7,6 +7,7 @@ import { ConfigError, type Config } from '../config.ts';
 import { createBot, type BotOptions } from './bot.ts';
 import { createLogger, errorFields, type Logger } from './log.ts';
 import { discordHighlightsPoster } from './highlights-post.ts';
+import { deliverDay } from './subscription-delivery.ts';
 import { startSchedules, type Schedules } from '../schedule/schedules.ts';
 
 export interface ServeOptions extends Omit<BotOptions, 'app' | 'logger'> {
@@ -52,10 +53,13 @@ export async function serve(app: App, opts: ServeOptions = {}): Promise<void> {
     await bot.start();
     // Fetching, highlights and subscriptions start once the bot is ready: the first fetch catches up on missed
     // days, then posts what is due; commands are answered meanwhile.
+    const log = (event: string, fields?: Record<string, unknown>) => (/failed|error|deferred|dm_closed|invalid/.test(event) ? logger.warn : logger.info)(event, fields);
     schedules = startSchedules({
       app,
       poster: discordHighlightsPoster(bot.client),
-      log: (event, fields) => (/failed|error|deferred/.test(event) ? logger.warn : logger.info)(event, fields),
+      log,
+      // Each digest day, once its list is complete and ingested: every subscriber's matches, one message each.
+      onDayComplete: async (day) => void (await deliverDay(app, bot.client, day, log)),
     });
     const sig = await stopped;
     logger.info('shutdown', { signal: sig });

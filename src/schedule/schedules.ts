@@ -26,6 +26,7 @@ export interface Schedules {
   scheduler: HighlightsScheduler;
   /** The first fetch (catching up on missed days) and post check, started by `start`. */
   started: Promise<void>;
+  /** Stops the timers and waits for the runs in progress (fetch, posts, subscription deliveries). */
   stop(): Promise<void>;
 }
 
@@ -56,17 +57,27 @@ export function startSchedules(o: SchedulesOptions): Schedules {
     }
   };
 
-  const fetchAndPost = guard('fetch', async () => {
-    await fetcher.run();
-    await scheduler.tick();
-  });
+  // Runs in progress, so that stop() lets them finish: a delivery cut off by the client's shutdown would be
+  // recorded as failed.
+  const running = new Set<Promise<void>>();
+  const tracked = (job: () => Promise<void>) => (): Promise<void> => {
+    const p = job().finally(() => running.delete(p));
+    running.add(p);
+    return p;
+  };
+  const fetchAndPost = tracked(
+    guard('fetch', async () => {
+      await fetcher.run();
+      await scheduler.tick();
+    }),
+  );
   // Fetch first (catch-up), then post what is due; the bot answers commands meanwhile.
   const started = fetchAndPost();
   const jobs = [
     new Cron(o.fetchCron ?? '*/30 * * * *', { timezone: 'UTC', protect: true }, fetchAndPost),
     // Every server's post time, whatever its time zone, falls on a minute: checking each minute posts on time
     // (and the check is a few SQLite reads when nothing is due).
-    new Cron('* * * * *', { protect: true }, guard('highlights', () => scheduler.tick())),
+    new Cron('* * * * *', { protect: true }, tracked(guard('highlights', () => scheduler.tick()))),
   ];
   return {
     fetcher,
@@ -75,6 +86,7 @@ export function startSchedules(o: SchedulesOptions): Schedules {
     async stop() {
       for (const j of jobs) j.stop();
       await started;
+      while (running.size) await Promise.allSettled([...running]);
     },
   };
 }

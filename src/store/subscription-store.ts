@@ -204,6 +204,24 @@ export class SubscriptionStore {
     })();
   }
 
+  /**
+   * A server admin allows subscription messages in `channelId` (with a mention of each user who chose it), or stops
+   * that with null: those users then get DMs again. `guild_settings` also holds the highlights settings, whose
+   * columns are NOT NULL: a server without highlights gets a row with highlights off.
+   */
+  setSubscriptionChannel(guildId: string, channelId: string | null): void {
+    const at = this.iso();
+    if (channelId === null) {
+      this.stmt('UPDATE guild_settings SET subscription_channel_id = NULL, updated_at = ? WHERE guild_id = ?').run(at, guildId);
+      return;
+    }
+    this.stmt(
+      `INSERT INTO guild_settings (guild_id, channel_id, post_time, time_zone, enabled, subscription_channel_id, created_at, updated_at)
+       VALUES (?, '', '09:00', 'UTC', 0, ?, ?, ?)
+       ON CONFLICT(guild_id) DO UPDATE SET subscription_channel_id = excluded.subscription_channel_id, updated_at = excluded.updated_at`,
+    ).run(guildId, channelId, at, at);
+  }
+
   /** The channel a server allows subscription messages in, if any. */
   subscriptionChannel(guildId: string): string | undefined {
     const r = this.stmt('SELECT subscription_channel_id AS c FROM guild_settings WHERE guild_id = ?').get(guildId) as { c: string | null } | undefined;
