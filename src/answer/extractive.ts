@@ -13,6 +13,11 @@ const MAX_SENTENCES_OTHER = 1;
 /** Sentences that address a model rather than describe research are never quoted (abstracts are untrusted). */
 const INSTRUCTION_LIKE = /\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|prompts?|rules|guidelines)\b|\bsystem prompt\b|\byou are now\b|\brespond (?:only )?with\b|\breply (?:only )?with\b/i;
 
+/** "How many / how much / what accuracy ...": a figure answers it, so sentences with new numbers rank up. */
+const FIGURE_QUESTION = /\b(?:how (?:many|much|fast|large|big|long|often|accurate)|what (?:percentage|fraction|share|accuracy|score|size|speed ?up)|by how much)\b/i;
+/** Questions after one fact of a paper: its best paper may quote one more sentence. */
+const DETAIL_QUESTION = /^\s*(?:which|what|who|where|when|in (?:the|which))\b/i;
+
 /** Abstract sentences read better in a third-person answer: "We propose" -> "The authors propose". */
 export function thirdPerson(sentence: string): string {
   return sentence
@@ -26,8 +31,8 @@ export function thirdPerson(sentence: string): string {
 
 /** A short name for a paper: the part of the title before a colon, when that part is short. */
 export function shortTitle(title: string): string {
-  const head = title.split(/:\s/)[0]!;
-  if (head.length <= 60 && head !== title) return head;
+  const head = title.split(/:\s/)[0]!.trim();
+  if (head && head.length <= 60 && head !== title) return head;
   return title.length <= 80 ? title : `${title.slice(0, 77).replace(/\s+\S*$/, '')}…`;
 }
 
@@ -56,8 +61,9 @@ export class ExtractiveAnswerer {
     for (const t of terms) weights.set(stem(t), Math.max(weights.get(stem(t)) ?? 0, this.idf(t)));
     const totalWeight = [...weights.values()].reduce((a, b) => a + b, 0) || 1;
     const qv = await this.embeddings.embedQuery(question);
-    // "How many / how much / what accuracy ..." asks for a figure: sentences with numbers answer it.
-    const wantsFigure = /\b(?:how (?:many|much|fast|large|big|long|often|accurate)|what (?:percentage|fraction|share|accuracy|score|size|speed ?up)|by how much|how much (?:faster|better|bigger))\b/i.test(question);
+    const wantsFigure = FIGURE_QUESTION.test(question);
+    const asksDetail = wantsFigure || DETAIL_QUESTION.test(question);
+    const questionNumbers = new Set(question.match(/\d[\d.,]*/g) ?? []);
 
     const lines: string[] = [];
     for (const [i, hit] of papers.entries()) {
@@ -70,14 +76,15 @@ export class ExtractiveAnswerer {
         for (const [s, weight] of weights) if (found.has(s)) w += weight;
         // Coverage of the question's words dominates; similarity breaks ties; the opening sentence of an
         // abstract is often background, so it needs to earn its place.
-        const figure = wantsFigure && /\d/.test(text) ? 0.15 : 0;
+        // Only a number the question does not already contain is new information ("3B" in both is not).
+        const figure = wantsFigure && (text.match(/\d[\d.,]*/g) ?? []).some((n) => !questionNumbers.has(n)) ? 0.15 : 0;
         return { text, index, score: w / totalWeight + 0.5 * dot(qv, vecs[index]!) + figure - (index === 0 ? 0.05 : 0) };
       });
-      const limit = i === 0 ? MAX_SENTENCES_FIRST : MAX_SENTENCES_OTHER;
+      // The best paper may say more: a question after a detail gets up to three of its sentences.
+      const limit = i > 0 ? MAX_SENTENCES_OTHER : asksDetail ? MAX_SENTENCES_FIRST + 1 : MAX_SENTENCES_FIRST;
       const best = scored.sort((a, b) => b.score - a.score);
-      const chosen = [best[0]!];
-      // A second sentence only when it is nearly as relevant as the first.
-      if (limit > 1 && best[1] && best[1].score >= best[0]!.score * 0.8) chosen.push(best[1]);
+      // Further sentences only when they are nearly as relevant as the first.
+      const chosen = best.slice(0, limit).filter((s, k) => k === 0 || s.score >= best[0]!.score * 0.8);
       chosen.sort((a, b) => a.index - b.index); // keep the abstract's order so the sentences read on
       const n = i + 1;
       const body = chosen.map((s) => `${thirdPerson(s.text).replace(/[.!?]?$/, '')} [${n}].`).join(' ');
