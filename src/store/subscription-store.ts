@@ -8,8 +8,8 @@
  * can be taken again after `staleAfterMs`; that window (sent but not yet recorded when the process died) is the
  * only way a message can go out twice. A `sent` or `failed` day is never claimed again.
  */
-import type { Statement } from 'better-sqlite3';
 import type { Db } from './database.ts';
+import { SqliteStore } from './sqlite-store.ts';
 import { parseTopic, TopicError, topicKey } from '../subscriptions/topic.ts';
 
 export const MAX_TOPICS_PER_USER = 25;
@@ -95,20 +95,14 @@ const toSubscriber = (r: SubscriberRow): Subscriber => ({
   createdAt: r.created_at,
 });
 
-export class SubscriptionStore {
-  private readonly statements = new Map<string, Statement>();
+export class SubscriptionStore extends SqliteStore {
   private readonly now: () => Date;
   readonly maxTopics: number;
 
-  constructor(private readonly db: Db, opts: { now?: () => Date; maxTopics?: number } = {}) {
+  constructor(db: Db, opts: { now?: () => Date; maxTopics?: number } = {}) {
+    super(db);
     this.now = opts.now ?? (() => new Date());
     this.maxTopics = opts.maxTopics ?? MAX_TOPICS_PER_USER;
-  }
-
-  private stmt(sql: string): Statement {
-    let s = this.statements.get(sql);
-    if (!s) this.statements.set(sql, (s = this.db.prepare(sql)));
-    return s;
   }
 
   private iso(): string {
