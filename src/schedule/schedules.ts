@@ -67,7 +67,9 @@ export function startSchedules(o: SchedulesOptions): Schedules {
   };
   const fetchAndPost = tracked(
     guard('fetch', async () => {
-      await fetcher.run();
+      const outcomes = await fetcher.run();
+      // New papers change the word statistics the answerer's relevance judgement uses.
+      if (outcomes.some((f) => f.added || f.updated)) (await app.asker()).refresh();
       await scheduler.tick();
     }),
   );
