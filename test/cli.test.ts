@@ -5,13 +5,13 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HfEmulator } from './helpers/hf-emulator.ts';
 import { newEntry, TOPICS, writeDays, type TopicKey } from './helpers/synthetic-days.ts';
+import { closedPort } from './helpers/net.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const staticDir = path.resolve(repoRoot, '../shared/models/potion-base-4M-int8');
@@ -97,14 +97,6 @@ function summary(run: Run): { added: number; updated: number; unchanged: number;
   expect(m, `summary line: ${lines[0]}`).not.toBeNull();
   const [added, updated, unchanged, skipped, embedded, chunks] = m!.slice(1).map(Number) as [number, number, number, number, number, number];
   return { added, updated, unchanged, skipped, embedded, chunks };
-}
-
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const { port } = srv.address() as { port: number };
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }
 
 // Process starts are slow on a busy machine: generous timeouts, the work itself is small.

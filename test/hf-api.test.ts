@@ -1,11 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { describeRetry, HttpError, NetworkError, parseRetryAfter, ResponseFormatError, type RetryInfo } from '../src/http.ts';
 import { DateInputError, daysInRange, HfDailyPapersApi, isValidDate } from '../src/sources/hf-api.ts';
 import { HfEmulator } from './helpers/hf-emulator.ts';
+import { closedPort } from './helpers/net.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SHARED_API = path.resolve(REPO_ROOT, '../shared/data/hf-daily-papers/api');
@@ -34,15 +34,6 @@ function entries(day: string, n: number, prefix = '2509'): Record<string, unknow
 
 function ids(list: unknown[]): string[] {
   return list.map((e) => (e as { paper: { id: string } }).paper.id);
-}
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const { port } = srv.address() as { port: number };
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }
 
 const FAST = { minDelayMs: 5, maxDelayMs: 20, timeoutMs: 2000 };

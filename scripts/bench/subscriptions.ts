@@ -10,20 +10,11 @@ import { TopicMatcher } from '../../src/subscriptions/matcher.ts';
 import { newPapersOf, planNotifications } from '../../src/subscriptions/plan.ts';
 import { percentile } from '../eval/metrics.ts';
 import { repoRoot } from '../shared-data.ts';
+// The same seeded generator as the tests, so every run draws the same subscriptions.
+import { rng } from '../../test/helpers/synthetic-days.ts';
 
 const USERS = 2_000;
 
-/** Deterministic PRNG (mulberry32), so every run draws the same subscriptions. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const PER_USER = 5;
 
 /** About a thousand distinct topic strings, as people would write them. */

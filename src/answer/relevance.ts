@@ -33,13 +33,15 @@ export interface Relevance {
  */
 export class RelevanceScorer {
   private readonly idfCache = new Map<string, number>();
+  /** Papers in the index, read once per reset (counting them per word would cost a query each). */
+  private papers?: number;
 
   constructor(private readonly store: PaperStore) {}
 
   idf(term: string): number {
     let v = this.idfCache.get(term);
     if (v === undefined) {
-      const n = Math.max(1, this.store.stats().papers);
+      const n = (this.papers ??= Math.max(1, this.store.stats().papers));
       const df = this.store.docFreq(term);
       // A word no paper contains still counts (it is part of the question the digest cannot answer).
       v = Math.log(1 + (n - df + 0.5) / (df + 0.5));
@@ -51,6 +53,7 @@ export class RelevanceScorer {
   /** Forget cached word statistics (after an ingest). */
   reset(): void {
     this.idfCache.clear();
+    this.papers = undefined;
   }
 
   score(question: string, hits: Hit[]): Relevance[] {

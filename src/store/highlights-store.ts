@@ -132,11 +132,6 @@ export class HighlightsStore extends SqliteStore {
     ).run('messageId' in result ? 'sent' : 'failed', 'messageId' in result ? result.messageId : null, 'error' in result ? result.error : null, now.toISOString(), guildId, day);
   }
 
-  /** Give a claim back (a transient failure): the next run tries again. */
-  releasePost(guildId: string, day: string): void {
-    this.stmt(`DELETE FROM posts WHERE guild_id = ? AND day = ? AND status = 'sending'`).run(guildId, day);
-  }
-
   post(guildId: string, day: string): PostRecord | undefined {
     const r = this.stmt('SELECT * FROM posts WHERE guild_id = ? AND day = ?').get(guildId, day) as PostRow | undefined;
     return r && toPost(r);
