@@ -19,7 +19,8 @@ const PER_USER = 5;
 
 /** About a thousand distinct topic strings, as people would write them. */
 function topicPool(app: App): string[] {
-  const base = (JSON.parse(readFileSync(path.join(repoRoot, 'scripts/eval/topics.json'), 'utf8')) as { topics: { topic: string }[] }).topics.map((t) => t.topic);
+  const labelled = JSON.parse(readFileSync(path.join(repoRoot, 'scripts/eval/topics.json'), 'utf8')) as { dev: { topics: { topic: string }[] } };
+  const base = labelled.dev.topics.map((t) => t.topic);
   const pre = ['', 'efficient ', 'multimodal ', 'scalable ', 'robust ', 'open-source '];
   const post = ['', ' benchmarks', ' for robotics', ' with small models', ' in medicine', ' evaluation'];
   const pool: string[] = [];

@@ -1,7 +1,9 @@
 /**
- * Subscription matching quality on scripts/eval/topics.json: 30 topics, each with every relevant paper of six
- * real digest days labelled, split dev/test. Every topic is matched against each day's papers as a new digest
- * day would be; a (topic, paper) pair is a true positive when the paper is labelled relevant to the topic.
+ * Subscription matching quality on scripts/eval/topics.json: two labelled sets, each a list of topics with every
+ * relevant paper of a few real digest days: `dev` (what the matcher was tuned on) and `test` (held out: other
+ * topics, other days). Every topic is matched against each day's papers as a new digest day would be; a
+ * (topic, paper) pair is a true positive when the paper is labelled relevant to the topic. How the labels were
+ * made: scripts/eval/README.md.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,42 +12,46 @@ import { MATCH_THRESHOLD, SIMILARITY_WEIGHT, type TopicMatches } from '../../src
 import type { Paper } from '../../src/types.ts';
 import { apiDir, repoRoot } from '../shared-data.ts';
 
+type Split = 'dev' | 'test';
 interface LabelledTopic {
   topic: string;
   relevant: string[];
-  split: 'dev' | 'test';
 }
+type LabelledSets = Record<Split, { days: string[]; topics: LabelledTopic[] }>;
 
 interface Scored {
   topic: string;
-  split: 'dev' | 'test';
+  split: Split;
   score: number;
   relevant: boolean;
 }
 
 export interface TopicEval {
   threshold: number;
-  splits: Record<'dev' | 'test', { precision: number; recall: number; macroPrecision: number; macroRecall: number; tp: number; fp: number; fn: number }>;
+  splits: Record<Split, { precision: number; recall: number; macroPrecision: number; macroRecall: number; tp: number; fp: number; fn: number }>;
 }
 
-/** Every (topic, paper) pair of the labelled days with its score. */
+/** Every (topic, paper) pair of each set's labelled days with its score. */
 async function scoreAll(app: App): Promise<Scored[]> {
-  const file = JSON.parse(readFileSync(path.join(repoRoot, 'scripts/eval/topics.json'), 'utf8')) as { days: string[]; topics: LabelledTopic[] };
+  const sets = JSON.parse(readFileSync(path.join(repoRoot, 'scripts/eval/topics.json'), 'utf8')) as LabelledSets;
   const matcher = await app.topicMatcher();
-  const seen = new Set<string>();
   const out: Scored[] = [];
-  for (const day of file.days) {
-    // The papers listed on that day's digest (a paper listed twice counts once, on its first day here).
-    const entries = JSON.parse(readFileSync(path.join(apiDir, `${day}.json`), 'utf8')) as { paper: { id: string } }[];
-    const ids = entries.map((e) => e.paper.id).filter((id) => !seen.has(id));
-    ids.forEach((id) => seen.add(id));
-    const stored = app.store.getMany(ids);
-    const papers = ids.map((id) => stored.get(id)).filter((p): p is Paper => !!p);
-    const results: TopicMatches[] = await matcher.match(file.topics.map((t) => t.topic), papers, { threshold: -Infinity });
-    results.forEach((r, i) => {
-      const t = file.topics[i]!;
-      for (const m of r.matches) out.push({ topic: t.topic, split: t.split, score: m.score, relevant: t.relevant.includes(m.paper.id) });
-    });
+  for (const split of ['dev', 'test'] as const) {
+    const { days, topics } = sets[split];
+    const seen = new Set<string>();
+    for (const day of days) {
+      // The papers listed on that day's digest (a paper listed twice counts once, on its first day here).
+      const entries = JSON.parse(readFileSync(path.join(apiDir, `${day}.json`), 'utf8')) as { paper: { id: string } }[];
+      const ids = entries.map((e) => e.paper.id).filter((id) => !seen.has(id));
+      ids.forEach((id) => seen.add(id));
+      const stored = app.store.getMany(ids);
+      const papers = ids.map((id) => stored.get(id)).filter((p): p is Paper => !!p);
+      const results: TopicMatches[] = await matcher.match(topics.map((t) => t.topic), papers, { threshold: -Infinity });
+      results.forEach((r, i) => {
+        const t = topics[i]!;
+        for (const m of r.matches) out.push({ topic: t.topic, split, score: m.score, relevant: t.relevant.includes(m.paper.id) });
+      });
+    }
   }
   return out;
 }
@@ -78,9 +84,9 @@ export async function reportTopics(app: App, sweep = false): Promise<TopicEval> 
   const scored = await scoreAll(app);
   const threshold = MATCH_THRESHOLD;
   const splits = evaluate(scored, threshold);
-  const n = new Set(scored.map((s) => s.topic)).size;
+  const count = (split: Split) => new Set(scored.filter((s) => s.split === split).map((s) => s.topic)).size;
   const f = (x: number) => x.toFixed(3);
-  console.log(`\nSubscriptions: ${n} topics over the 6 labelled days (score = coverage + ${SIMILARITY_WEIGHT} x title similarity; threshold ${threshold}, chosen on dev)`);
+  console.log(`\nSubscriptions: ${count('dev')} dev and ${count('test')} test topics (score = coverage + ${SIMILARITY_WEIGHT} x title similarity; threshold ${threshold}, chosen on dev)`);
   console.log(`  ${'split'.padEnd(6)} ${'precision'.padStart(9)} ${'recall'.padStart(7)} ${'macro P'.padStart(8)} ${'macro R'.padStart(8)}   pairs tp/fp/fn`);
   for (const split of ['dev', 'test'] as const) {
     const s = splits[split];
