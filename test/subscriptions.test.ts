@@ -16,45 +16,20 @@ import { App } from '../src/app.ts';
 import { runSubscriptionsMatch, type PlanJson, type TopicMatchJson } from '../src/cli/subscriptions.ts';
 import { loadConfig } from '../src/config.ts';
 import { loadStaticEmbeddings } from '../src/embeddings/static.ts';
-import { DigestEmbeddings } from '../src/embeddings/types.ts';
 import { openDatabase, type Db } from '../src/store/database.ts';
 import { PaperStore } from '../src/store/paper-store.ts';
 import { MAX_TOPICS_PER_USER, SubscriptionError, SubscriptionStore } from '../src/store/subscription-store.ts';
 import { MATCH_THRESHOLD, TopicMatcher } from '../src/subscriptions/matcher.ts';
 import { planNotifications } from '../src/subscriptions/plan.ts';
 import { porterStem } from '../src/subscriptions/porter.ts';
-import { MAX_TOPIC_LENGTH, parseTopic, TopicError, topicKey } from '../src/subscriptions/topic.ts';
+import { conjuncts, MAX_TOPIC_LENGTH, parseTopic, TopicError, topicKey } from '../src/subscriptions/topic.ts';
 import type { Paper } from '../src/types.ts';
+import { HashEmbeddings } from './helpers/hash-embeddings.ts';
 import { TOPICS, type TopicKey } from './helpers/synthetic-days.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const staticDir = path.resolve(repoRoot, '../shared/models/potion-base-4M-int8');
 const haveModel = existsSync(path.join(staticDir, 'model.safetensors'));
-
-/** Deterministic stand-in for a model: each word hashed to one of 64 dimensions, L2-normalized. */
-class HashEmbeddings extends DigestEmbeddings {
-  readonly modelId = 'test:hash';
-  readonly dimension = 64;
-  constructor() {
-    super({});
-  }
-  embedOne(text: string): Float32Array {
-    const v = new Float32Array(this.dimension);
-    for (const w of text.toLowerCase().match(/[a-z0-9]+/g) ?? []) {
-      let h = 7;
-      for (const c of w) h = (h * 31 + c.charCodeAt(0)) >>> 0;
-      v[h % this.dimension]! += 1;
-    }
-    const n = Math.hypot(...v) || 1;
-    return v.map((x) => x / n);
-  }
-  override async embedDocuments(texts: string[]): Promise<number[][]> {
-    return texts.map((t) => Array.from(this.embedOne(t)));
-  }
-  override async embedQuery(text: string): Promise<number[]> {
-    return Array.from(this.embedOne(text));
-  }
-}
 
 function paper(key: TopicKey, date: string, extra: Partial<Paper> = {}): Paper {
   const t = TOPICS[key];
@@ -63,6 +38,22 @@ function paper(key: TopicKey, date: string, extra: Partial<Paper> = {}): Paper {
 
 // -------------------------------------------------------------------------------------------------------------
 describe('parseTopic', () => {
+  it('reads subjects joined by and/or/commas as alternatives, sharing their words as people mean them', () => {
+    expect(conjuncts('speech and audio models')).toEqual(['speech models', 'audio models']);
+    expect(conjuncts('jailbreak attacks and defenses')).toEqual(['jailbreak attacks', 'jailbreak defenses']);
+    expect(conjuncts('uncertainty and calibration in LLMs')).toEqual(['uncertainty in LLMs', 'calibration in LLMs']);
+    expect(conjuncts('tool use or function calling')).toEqual(['tool use', 'function calling']);
+    expect(conjuncts('vision, language & audio models')).toEqual(['vision models', 'language models', 'audio models']);
+    expect(conjuncts('video generation')).toEqual(['video generation']);
+    expect(conjuncts('reinforcement learning for LLM agents')).toEqual(['reinforcement learning for LLM agents']);
+    const t = parseTopic('speech and audio models (TTS)');
+    expect(t.kind === 'semantic' && t.alternatives.map((a) => a.flatMap((r) => r.words))).toEqual([
+      ['speech', 'models'],
+      ['audio', 'models'],
+      ['tts'],
+    ]);
+  });
+
   it('parses plain words into runs of stemmed content words, with parenthesized aliases', () => {
     const t = parseTopic('  Long-term memory for  LLM agents ');
     expect(t.kind).toBe('semantic');

@@ -113,11 +113,37 @@ function parsePlain(text: string): Topic {
   }
   const main = text.replace(/\([^)]*\)/g, ' ');
   const aliases = [...text.matchAll(/\(([^)]*)\)/g)].map((m) => m[1]!);
-  const alternatives = [main, ...aliases].map(runsOf).filter((runs) => runs.length > 0);
+  const alternatives = [...conjuncts(main), ...aliases].map(runsOf).filter((runs) => runs.length > 0);
   if (!alternatives.length || !alternatives.some((runs) => runs.some((r) => r.words.some((w) => queryTerms(w).length)))) {
     throw new TopicError(`"${text}" has no words to match on, only common ones. Name the subject, e.g. "speculative decoding".`);
   }
   return { kind: 'semantic', text, key: nameTokens(text).join(' '), alternatives };
+}
+
+const CONJUNCTION = /\s+(?:and|or|&)\s+|\s*[,/;]\s*/i;
+const QUALIFIER = /^(.*?\S)\s+((?:in|for|of|on|with|from|under|via|at|to)\s+.+)$/i;
+
+/**
+ * The subjects of a topic that joins several with "and", "or" or commas, each a topic of its own: a paper about
+ * one of them is about the topic. Shared words are distributed as people mean them: "speech and audio models" is
+ * speech models or audio models, "jailbreak attacks and defenses" is jailbreak attacks or jailbreak defenses,
+ * "uncertainty and calibration in LLMs" is uncertainty in LLMs or calibration in LLMs.
+ */
+export function conjuncts(text: string): string[] {
+  const parts = text.split(CONJUNCTION).map((p) => p.trim()).filter(Boolean);
+  if (parts.length < 2) return [text];
+  const q = QUALIFIER.exec(parts[parts.length - 1]!);
+  const qualifier = q ? ` ${q[2]}` : '';
+  if (q) parts[parts.length - 1] = q[1]!;
+  const words = (p: string) => p.split(/\s+/);
+  const first = words(parts[0]!);
+  const last = words(parts[parts.length - 1]!);
+  return parts.map((p, i) => {
+    const w = words(p);
+    if (w.length === 1 && i < parts.length - 1 && last.length > 1) p = `${p} ${last[last.length - 1]}`; // speech (models)
+    else if (w.length === 1 && i > 0 && first.length > 1) p = `${first.slice(0, -1).join(' ')} ${p}`; // (jailbreak) defenses
+    return QUALIFIER.test(p) ? p : p + qualifier;
+  });
 }
 
 /** Runs of content words; a stop word, comma, semicolon or slash ends a run. */
