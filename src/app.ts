@@ -59,10 +59,10 @@ export class App {
 
   /**
    * The subscription topic matcher (one per app: it caches topic embeddings; `reset()` it after an ingest). It
-   * embeds topics and titles itself and reads no stored vector, so it does not wait for the vector index to load.
+   * embeds topics and titles itself; the vector index gives it the papers' vectors for topic profiles.
    */
   topicMatcher(): Promise<TopicMatcher> {
-    this.matcherP ??= this.embeddings().then((emb) => new TopicMatcher(this.store, emb));
+    this.matcherP ??= Promise.all([this.embeddings(), this.vectors()]).then(([emb, vectors]) => new TopicMatcher(this.store, emb, { vectors }));
     return this.matcherP;
   }
 

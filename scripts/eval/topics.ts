@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { App } from '../../src/app.ts';
-import { MATCH_THRESHOLD, SIMILARITY_WEIGHT, type TopicMatches } from '../../src/subscriptions/matcher.ts';
+import { MATCH_THRESHOLD, PROFILE_WEIGHT, SIMILARITY_WEIGHT, type TopicMatches } from '../../src/subscriptions/matcher.ts';
 import type { Paper } from '../../src/types.ts';
 import { apiDir, repoRoot } from '../shared-data.ts';
 
@@ -86,7 +86,7 @@ export async function reportTopics(app: App, sweep = false): Promise<TopicEval> 
   const splits = evaluate(scored, threshold);
   const count = (split: Split) => new Set(scored.filter((s) => s.split === split).map((s) => s.topic)).size;
   const f = (x: number) => x.toFixed(3);
-  console.log(`\nSubscriptions: ${count('dev')} dev and ${count('test')} test topics (score = coverage + ${SIMILARITY_WEIGHT} x title similarity; threshold ${threshold}, chosen on dev)`);
+  console.log(`\nSubscriptions: ${count('dev')} dev and ${count('test')} test topics (score = coverage + ${SIMILARITY_WEIGHT} x title similarity + ${PROFILE_WEIGHT} x profile; threshold ${threshold}, chosen on dev)`);
   console.log(`  ${'split'.padEnd(6)} ${'precision'.padStart(9)} ${'recall'.padStart(7)} ${'macro P'.padStart(8)} ${'macro R'.padStart(8)}   pairs tp/fp/fn`);
   for (const split of ['dev', 'test'] as const) {
     const s = splits[split];
@@ -95,7 +95,7 @@ export async function reportTopics(app: App, sweep = false): Promise<TopicEval> 
   console.log('  target: precision >= 0.8 at recall >= 0.7');
   if (sweep) {
     console.log('  threshold sweep: threshold -> dev P / R, test P / R');
-    for (let t = 0.5; t <= 0.901; t += 0.05) {
+    for (let t = 0.6; t <= 1.001; t += 0.05) {
       const s = evaluate(scored, t);
       console.log(`    ${t.toFixed(2)}  ${f(s.dev.precision)} / ${f(s.dev.recall)}   ${f(s.test.precision)} / ${f(s.test.recall)}`);
     }

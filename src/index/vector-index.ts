@@ -187,6 +187,11 @@ export class VectorIndex {
     return c;
   }
 
+  /** The ids of the papers that have vectors. */
+  paperIds(): string[] {
+    return [...this.pack().byPaper.keys()];
+  }
+
   /** The ids of one paper's chunks that have vectors. */
   chunkIdsOf(paperId: string): string[] {
     return this.pack().byPaper.get(paperId) ?? [];

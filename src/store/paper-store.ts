@@ -251,6 +251,20 @@ export class PaperStore extends SqliteStore {
     return (this.stmt('SELECT COUNT(*) AS n FROM papers_fts WHERE papers_fts MATCH ?').get(match) as { n: number }).n;
   }
 
+  /**
+   * Papers whose title or HF keywords contain every phrase of one of `alternatives` (each phrase consecutive
+   * words, FTS5's stemmer: "video generators" contains "video generation"). Words are quoted, never FTS5 syntax.
+   */
+  papersAbout(alternatives: string[][][]): string[] {
+    const quote = (words: string[]) => `"${words.join(' ').replace(/"/g, '""')}"`;
+    const alts = alternatives.filter((phrases) => phrases.length && phrases.every((w) => w.length));
+    if (!alts.length) return [];
+    const match = alts.map((phrases) => `({title keywords} : (${phrases.map(quote).join(' AND ')}))`).join(' OR ');
+    return this.stmt(`SELECT p.id FROM papers_fts f JOIN papers p ON p.n = f.rowid WHERE papers_fts MATCH ?`)
+      .pluck()
+      .all(match) as string[];
+  }
+
   /** Which of the given papers contain `term` (same tokenizer and stemmer as BM25). */
   papersContaining(term: string, paperIds: string[]): Set<string> {
     const match = ftsMatchExpression(term);
