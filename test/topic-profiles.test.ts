@@ -91,13 +91,24 @@ describe('topic profiles', () => {
     expect(MIN_ANCHORS).toBeGreaterThan(1);
   });
 
-  it('has no profiles while the index has fewer papers than dimensions', async () => {
+  it('has no profiles while the index has fewer papers than dimensions, or papers all alike', async () => {
     const small = await VectorIndex.open(path.join(dir, 'small'));
     const smallDb = openDatabase(':memory:');
     const smallStore = new PaperStore(smallDb);
     await new Ingester(smallStore, small, emb).ingest([{ source: 'test', papers: anchors, skipped: [] }]);
     expect(TopicProfiles.build(smallStore, small)).toBeUndefined();
+    // Enough papers, but all the same vector: no spread to learn from, and no profile rather than NaN scores.
+    const same = Array.from({ length: 80 }, (_, i) => paper(`2510.${i}`, 'RLVR again', 'the same words every time'));
+    const sameIndex = await VectorIndex.open(path.join(dir, 'same'));
+    const sameDb = openDatabase(':memory:');
+    const sameStore = new PaperStore(sameDb);
+    await new Ingester(sameStore, sameIndex, emb).ingest([{ source: 'test', papers: same, skipped: [] }]);
+    expect(sameIndex.paperIds().length).toBe(80);
+    expect(TopicProfiles.build(sameStore, sameIndex)).toBeUndefined();
+    const [m] = await new TopicMatcher(sameStore, emb, { vectors: sameIndex }).match(['RLVR'], same.slice(0, 3));
+    expect(m!.matches.every((x) => x.profile === undefined && Number.isFinite(x.score))).toBe(true);
     smallDb.close();
+    sameDb.close();
   });
 
   it('moves matching scores toward papers like the topic\'s, and says why', async () => {

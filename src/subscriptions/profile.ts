@@ -41,7 +41,7 @@ export class TopicProfiles {
     private readonly inverse: Float64Array,
   ) {}
 
-  /** Undefined when the index has fewer papers than dimensions (nothing to learn a covariance from). */
+  /** Undefined when the index has fewer papers than dimensions, or no spread: nothing to learn a covariance from. */
   static build(store: PaperStore, vectors: VectorIndex): TopicProfiles | undefined {
     const papers = new Map<string, Float32Array>();
     for (const id of vectors.paperIds()) {
@@ -69,8 +69,10 @@ export class TopicProfiles {
       for (let j = i; j < d; j++) cov[j * d + i] = cov[i * d + j]! /= n;
       trace += cov[i * d + i]!;
     }
+    if (!(trace > 1e-12)) return undefined; // every paper the same vector: nothing to tell apart
     for (let i = 0; i < d; i++) cov[i * d + i]! += (SHRINK * trace) / d;
-    return new TopicProfiles(store, papers, d, mean, invertSpd(cov, d));
+    const inverse = invertSpd(cov, d);
+    return inverse ? new TopicProfiles(store, papers, d, mean, inverse) : undefined;
   }
 
   /** The profile of a topic given as its alternative wordings, each a list of phrases; undefined: too few anchors. */
@@ -91,7 +93,7 @@ export class TopicProfiles {
     }
     const lo = dot(this.mean, w);
     const hi = dot(anchorMean, w);
-    return hi > lo ? { anchors: anchors.length, w, lo, hi } : undefined;
+    return hi - lo > 1e-9 ? { anchors: anchors.length, w, lo, hi } : undefined; // anchors like the corpus: no profile
   }
 
   /** How much a paper (its chunk vectors' mean) looks like the anchors: 0 the corpus average, 1 the anchors' average. */
@@ -100,13 +102,17 @@ export class TopicProfiles {
   }
 }
 
-/** Inverse of a symmetric positive definite matrix (Cholesky); the shrinkage above keeps it well conditioned. */
-function invertSpd(a: Float64Array, n: number): Float64Array {
+/**
+ * Inverse of a symmetric positive definite matrix (Cholesky); the shrinkage above keeps it well conditioned.
+ * Undefined if it is not positive definite after all (non-finite input).
+ */
+function invertSpd(a: Float64Array, n: number): Float64Array | undefined {
   const l = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j <= i; j++) {
       let s = a[i * n + j]!;
       for (let k = 0; k < j; k++) s -= l[i * n + k]! * l[j * n + k]!;
+      if (i === j && !(s > 0)) return undefined;
       l[i * n + j] = i === j ? Math.sqrt(s) : s / l[j * n + j]!;
     }
   }
