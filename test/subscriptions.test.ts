@@ -44,6 +44,8 @@ describe('parseTopic', () => {
     expect(conjuncts('uncertainty and calibration in LLMs')).toEqual(['uncertainty in LLMs', 'calibration in LLMs']);
     expect(conjuncts('tool use or function calling')).toEqual(['tool use', 'function calling']);
     expect(conjuncts('vision, language & audio models')).toEqual(['vision models', 'language models', 'audio models']);
+    expect(conjuncts('agents for science and robots for manufacturing')).toEqual(['agents for science', 'robots for manufacturing']);
+    expect(conjuncts('text-to-image/video generation')).toEqual(['text-to-image generation', 'video generation']);
     expect(conjuncts('video generation')).toEqual(['video generation']);
     expect(conjuncts('reinforcement learning for LLM agents')).toEqual(['reinforcement learning for LLM agents']);
     const t = parseTopic('speech and audio models (TTS)');

@@ -141,7 +141,7 @@ export function conjuncts(text: string): string[] {
   return parts.map((p, i) => {
     const w = words(p);
     if (w.length === 1 && i < parts.length - 1 && last.length > 1) p = `${p} ${last[last.length - 1]}`; // speech (models)
-    else if (w.length === 1 && i > 0 && first.length > 1) p = `${first.slice(0, -1).join(' ')} ${p}`; // (jailbreak) defenses
+    else if (w.length === 1 && i > 0 && first.length > 1 && !QUALIFIER.test(parts[0]!)) p = `${first.slice(0, -1).join(' ')} ${p}`; // (jailbreak) defenses
     return QUALIFIER.test(p) ? p : p + qualifier;
   });
 }
