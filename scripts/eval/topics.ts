@@ -79,6 +79,11 @@ function evaluate(scored: Scored[], threshold: number): TopicEval['splits'] {
   return result;
 }
 
+/** Micro (and macro) precision and recall per set at the matcher's threshold. */
+export async function evaluateTopics(app: App): Promise<TopicEval> {
+  return { threshold: MATCH_THRESHOLD, splits: evaluate(await scoreAll(app), MATCH_THRESHOLD) };
+}
+
 /** Print micro (and macro) precision and recall per split at the matcher's threshold; `sweep` adds a threshold sweep. */
 export async function reportTopics(app: App, sweep = false): Promise<TopicEval> {
   const scored = await scoreAll(app);
