@@ -25,12 +25,17 @@ export function queryTerms(query: string): string[] {
   return out;
 }
 
+/** Words as one quoted FTS5 phrase: user text can never be read as FTS5 syntax (`AND`, `NEAR`, `*`, columns). */
+export function ftsPhrase(words: readonly string[]): string {
+  return `"${words.join(' ').replace(/"/g, '""')}"`;
+}
+
 /**
- * An FTS5 MATCH expression that ORs the query's content words, each quoted so that user text can never be
- * read as FTS5 syntax (`AND`, `NEAR`, `*`, column filters). Returns undefined when nothing is left.
+ * An FTS5 MATCH expression that ORs the query's content words, each quoted (`ftsPhrase`). Returns undefined
+ * when nothing is left.
  */
 export function ftsMatchExpression(query: string, maxTerms = 32): string | undefined {
   const terms = queryTerms(query).slice(0, maxTerms);
   if (!terms.length) return undefined;
-  return terms.map((t) => `"${t.replace(/"/g, '""')}"`).join(' OR ');
+  return terms.map((t) => ftsPhrase([t])).join(' OR ');
 }

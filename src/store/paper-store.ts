@@ -1,7 +1,7 @@
 import { SqliteStore } from './sqlite-store.ts';
 import type { Chunk, DateRange, Paper } from '../types.ts';
 import { chunkPaper, contentHash } from '../index/chunk.ts';
-import { ftsMatchExpression } from '../index/lexical-query.ts';
+import { ftsMatchExpression, ftsPhrase } from '../index/lexical-query.ts';
 
 export type UpsertOutcome = 'added' | 'updated' | 'unchanged';
 
@@ -256,10 +256,9 @@ export class PaperStore extends SqliteStore {
    * words, FTS5's stemmer: "video generators" contains "video generation"). Words are quoted, never FTS5 syntax.
    */
   papersAbout(alternatives: string[][][]): string[] {
-    const quote = (words: string[]) => `"${words.join(' ').replace(/"/g, '""')}"`;
     const alts = alternatives.filter((phrases) => phrases.length && phrases.every((w) => w.length));
     if (!alts.length) return [];
-    const match = alts.map((phrases) => `({title keywords} : (${phrases.map(quote).join(' AND ')}))`).join(' OR ');
+    const match = alts.map((phrases) => `({title keywords} : (${phrases.map(ftsPhrase).join(' AND ')}))`).join(' OR ');
     return this.stmt(`SELECT p.id FROM papers_fts f JOIN papers p ON p.n = f.rowid WHERE papers_fts MATCH ?`)
       .pluck()
       .all(match) as string[];

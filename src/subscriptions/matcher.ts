@@ -43,7 +43,7 @@
  */
 import type { DigestEmbeddings } from '../embeddings/types.ts';
 import { queryTerms } from '../index/lexical-query.ts';
-import type { VectorIndex } from '../index/vector-index.ts';
+import { dot, type VectorIndex } from '../index/vector-index.ts';
 import type { PaperStore } from '../store/paper-store.ts';
 import type { Paper } from '../types.ts';
 import { porterStem } from './porter.ts';
@@ -150,12 +150,6 @@ function cachedStem(w: string): string {
 /** Stems of a text with `|` where a sentence, keyword or field ends, so phrases and pairs never span one. */
 function stemTokens(text: string): string[] {
   return (fold(text).match(/[\p{L}\p{N}]+|[;.!?]/gu) ?? []).map((w) => (/^[;.!?]$/.test(w) ? BOUNDARY : cachedStem(w)));
-}
-
-function dot(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
 }
 
 function preparePaper(paper: Paper): PreparedPaper {
