@@ -21,7 +21,7 @@ import { PaperStore } from '../src/store/paper-store.ts';
 import { MAX_TOPICS_PER_USER, SubscriptionError, SubscriptionStore } from '../src/store/subscription-store.ts';
 import { MATCH_THRESHOLD, TopicMatcher } from '../src/subscriptions/matcher.ts';
 import { planNotifications } from '../src/subscriptions/plan.ts';
-import { porterStem } from '../src/subscriptions/porter.ts';
+import { stem } from '../src/stem.ts';
 import { conjuncts, MAX_TOPIC_LENGTH, parseTopic, TopicError, topicKey } from '../src/subscriptions/topic.ts';
 import type { Paper } from '../src/types.ts';
 import { HashEmbeddings } from './helpers/hash-embeddings.ts';
@@ -117,7 +117,7 @@ describe('parseTopic', () => {
   });
 
   it('stems like SQLite FTS5 porter', () => {
-    expect(['agents', 'agentic', 'generation', 'generative', 'caresses', 'ponies', 'relational', 'hopping'].map(porterStem)).toEqual([
+    expect(['agents', 'agentic', 'generation', 'generative', 'caresses', 'ponies', 'relational', 'hopping'].map(stem)).toEqual([
       'agent', 'agent', 'gener', 'gener', 'caress', 'poni', 'relat', 'hop',
     ]);
   });

@@ -3,7 +3,7 @@ import { queryTerms } from '../index/lexical-query.ts';
 import { dot } from '../index/vector-index.ts';
 import type { Hit } from '../types.ts';
 import { splitSentences } from '../text.ts';
-import { stem, stems } from './stem.ts';
+import { stem, stems } from '../stem.ts';
 
 /** At most this many papers, and sentences per paper, in an extractive answer. */
 const MAX_PAPERS = 4;

@@ -46,7 +46,7 @@ import { queryTerms } from '../index/lexical-query.ts';
 import { dot, type VectorIndex } from '../index/vector-index.ts';
 import type { PaperStore } from '../store/paper-store.ts';
 import type { Paper } from '../types.ts';
-import { porterStem } from './porter.ts';
+import { stem } from '../stem.ts';
 import { TopicProfiles, type Profile } from './profile.ts';
 import { fold, nameTokens, parseTopic, type Topic } from './topic.ts';
 
@@ -137,19 +137,9 @@ interface PreparedPaper {
 
 type SyncEmbedder = { embedOne(text: string): Float32Array };
 
-const stemCache = new Map<string, string>();
-function cachedStem(w: string): string {
-  let s = stemCache.get(w);
-  if (s === undefined) {
-    if (stemCache.size > 200_000) stemCache.clear();
-    stemCache.set(w, (s = porterStem(w)));
-  }
-  return s;
-}
-
 /** Stems of a text with `|` where a sentence, keyword or field ends, so phrases and pairs never span one. */
 function stemTokens(text: string): string[] {
-  return (fold(text).match(/[\p{L}\p{N}]+|[;.!?]/gu) ?? []).map((w) => (/^[;.!?]$/.test(w) ? BOUNDARY : cachedStem(w)));
+  return (fold(text).match(/[\p{L}\p{N}]+|[;.!?]/gu) ?? []).map((w) => (/^[;.!?]$/.test(w) ? BOUNDARY : stem(w)));
 }
 
 function preparePaper(paper: Paper): PreparedPaper {

@@ -10,7 +10,7 @@
  * Every error message says what is wrong and how to write it instead; it is meant to be shown to the user as is.
  */
 import { queryTerms } from '../index/lexical-query.ts';
-import { porterStem } from './porter.ts';
+import { stem } from '../stem.ts';
 
 export const MAX_TOPIC_LENGTH = 100;
 
@@ -96,7 +96,7 @@ function parseForm(kind: 'keyword' | 'author', formName: string, rest: string, t
   }
   const tokens = nameTokens(value);
   if (!tokens.length) throw new TopicError(`${formName}: needs words to look for, e.g. keyword:"speculative decoding".`);
-  return { kind, text, key: `keyword:${tokens.join(' ')}`, phrase: value, stems: tokens.map(porterStem) };
+  return { kind, text, key: `keyword:${tokens.join(' ')}`, phrase: value, stems: tokens.map(stem) };
 }
 
 function parsePlain(text: string): Topic {
@@ -151,7 +151,7 @@ function runsOf(text: string): TopicRun[] {
   const runs: TopicRun[] = [];
   let cur: string[] = [];
   const end = () => {
-    if (cur.length) runs.push({ words: cur, stems: cur.map(porterStem) });
+    if (cur.length) runs.push({ words: cur, stems: cur.map(stem) });
     cur = [];
   };
   for (const w of fold(text).match(/[\p{L}\p{N}]+(?:[-'’][\p{L}\p{N}]+)*|[,;/]/gu) ?? []) {
