@@ -1,7 +1,7 @@
 import { paperUrl } from '../sources/normalize.ts';
 import { queryTerms } from '../index/lexical-query.ts';
 import type { Hit } from '../types.ts';
-import { splitSentences } from '../text.ts';
+import { splitSentences } from '../sentences.ts';
 import { stem, stems } from '../stem.ts';
 import type { Citation } from './types.ts';
 

@@ -2,7 +2,7 @@ import type { DigestEmbeddings } from '../embeddings/types.ts';
 import { queryTerms } from '../index/lexical-query.ts';
 import { dot } from '../index/vector-index.ts';
 import type { Hit } from '../types.ts';
-import { splitSentences } from '../text.ts';
+import { splitSentences } from '../sentences.ts';
 import { stem, stems } from '../stem.ts';
 
 /** At most this many papers, and sentences per paper, in an extractive answer. */

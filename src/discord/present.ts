@@ -8,6 +8,7 @@ import { arxivUrl, paperUrl } from '../sources/normalize.ts';
 import type { DateRange, Hit, Paper } from '../types.ts';
 import { escapeText, linkUrl, maskedLink, plainText, stripReasoning, truncate } from './escape.ts';
 import { buildEmbeds, packMessages } from './split.ts';
+import { firstSentences } from '../sentences.ts';
 
 export const COLORS = {
   answer: 0xffd21e, // Hugging Face yellow
@@ -57,17 +58,6 @@ export function paperMeta(p: Paper, opts: { hfLink?: boolean } = {}): string {
 export function shortSummary(p: Paper, max = 300): string {
   const text = p.aiSummary ?? firstSentences(p.abstract, max);
   return escapeText(truncate(text.replace(/\s+/g, ' ').trim(), max));
-}
-
-/** The leading sentences of a text that fit in about `max` characters (at least one sentence, cut if needed). */
-export function firstSentences(text: string, max: number): string {
-  const sentences = text.replace(/\s+/g, ' ').trim().match(/[^.!?]+(?:[.!?]+(?=\s|$)|$)\s*/g) ?? [text];
-  let out = '';
-  for (const s of sentences) {
-    if (out && (out + s).trim().length > max) break;
-    out += s;
-  }
-  return out.trim();
 }
 
 function rangeText(range: DateRange): string {

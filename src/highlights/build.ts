@@ -1,7 +1,7 @@
 import { dot, type VectorIndex } from '../index/vector-index.ts';
 import type { PaperStore } from '../store/paper-store.ts';
 import { paperUrl } from '../sources/normalize.ts';
-import { splitSentences } from '../text.ts';
+import { summaryLine } from '../sentences.ts';
 import type { Paper } from '../types.ts';
 
 export interface HighlightPaper {
@@ -23,14 +23,6 @@ export interface Highlights {
 /** Two papers this similar (mean chunk vectors) count as near-duplicates: only the better one is shown. */
 const DUPLICATE_COSINE = 0.92;
 const THEMES = 5;
-
-/** A one-line summary when HF has none: the first sentence that says what the paper does. */
-export function extractiveSummary(abstract: string): string {
-  const sentences = splitSentences(abstract);
-  const doing = sentences.find((s) => /\b(?:we (?:propose|present|introduce|develop|show|study|release)|this (?:paper|work) (?:proposes|presents|introduces))\b/i.test(s));
-  const pick = doing ?? sentences[0] ?? abstract;
-  return pick.length <= 300 ? pick : `${pick.slice(0, 297).replace(/\s+\S*$/, '')}…`;
-}
 
 // Words too common in ML abstracts to make a theme on their own.
 const GENERIC = new Set(
@@ -91,7 +83,7 @@ export function buildHighlights(store: PaperStore, vectors: VectorIndex, date: s
     date,
     total: papers.length,
     themes: dayThemes(papers),
-    papers: chosen.map(({ paper }) => ({ paper, summary: paper.aiSummary ?? extractiveSummary(paper.abstract), url: paperUrl(paper) })),
+    papers: chosen.map(({ paper }) => ({ paper, summary: paper.aiSummary ?? summaryLine(paper.abstract), url: paperUrl(paper) })),
   };
 }
 

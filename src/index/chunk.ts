@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Chunk, Paper } from '../types.ts';
-import { splitSentences } from '../text.ts';
+import { splitSentences } from '../sentences.ts';
 
 /** About how many abstract words go into one chunk (a static model's mean dilutes on long windows). */
 const TARGET_WORDS = 90;

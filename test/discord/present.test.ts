@@ -7,7 +7,8 @@ import { Cooldown } from '../../src/discord/cooldown.ts';
 import { escapeText, linkUrl, maskedLink, stripReasoning, truncate } from '../../src/discord/escape.ts';
 import { createLogger, redact } from '../../src/discord/log.ts';
 import { pageButtons, parsePageId } from '../../src/discord/paginate.ts';
-import { answerMessages, firstSentences, renderAnswerText } from '../../src/discord/present.ts';
+import { answerMessages, renderAnswerText } from '../../src/discord/present.ts';
+import { firstSentences } from '../../src/sentences.ts';
 import { atomSpans, buildEmbeds, embedLength, LIMITS, packMessages, splitText } from '../../src/discord/split.ts';
 import type { Paper } from '../../src/types.ts';
 
