@@ -22,11 +22,15 @@ export async function execute(i: ChatInputCommandInteraction, ctx: BotContext): 
     return;
   }
   await i.deferReply();
+  const conversation = `${i.channelId}:${i.user.id}`;
   const answer = await ctx.answerLimit(async () => {
     // Answering is CPU work on this thread: interactions that arrived meanwhile are acknowledged first, so
     // they get their deferral within Discord's 3 s however many questions are queued.
     await ctx.acksFirst();
-    return (await ctx.asker()).ask(question, range);
+    return (await ctx.asker()).ask(question, { ...range, previous: ctx.recentAnswers.get(conversation) });
   });
+  // What this answer showed, so that "the second one" or "which of these have code?" can refer to it next.
+  const shown = answer.outcome === 'answer' ? answer.citations.map((c) => c.paper) : answer.closest.map((c) => c.paper);
+  if (shown.length) ctx.recentAnswers.set(conversation, shown);
   await sendEmbeds(i, answerMessages(answer, range));
 }

@@ -128,7 +128,7 @@ export async function benchDiscord(opts: DiscordBenchOptions = {}): Promise<Disc
       const loading = (msg?.flags ?? 0) & (1 << 7);
       if (embed?.description && !loading) {
         answered += 1;
-        if (embed.title?.startsWith('No answer in the digest')) abstained += 1;
+        if (/^(?:No direct answer|Nothing related in the digest): /.test(embed.title ?? '')) abstained += 1;
       } else problems.push(`no answer for interaction ${r.h.id}`);
     }
     for (const u of emu.unknownRoutes) problems.push(`unknown route ${u}`);

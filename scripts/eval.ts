@@ -14,6 +14,8 @@ import { titleId } from '../src/sources/normalize.ts';
 import { runIngest } from '../src/cli/ingest.ts';
 import { mean, ndcgAt, recallAt } from './eval/metrics.ts';
 import { reportTopics } from './eval/topics.ts';
+import { reportAnswers } from './eval/answers.ts';
+import { calibrate } from './eval/calibrate.ts';
 import { apiDir, pageFile, repoRoot, requireShared, staticModelDir } from './shared-data.ts';
 
 requireShared('npm run eval');
@@ -78,86 +80,29 @@ async function report(title: string, app: App, qs: Question[], sweep: boolean): 
   }
 }
 
-interface AnswerQuestion {
-  q: string;
-  kind: 'unanswerable' | 'detail';
-  id?: string;
-  fact?: string;
-}
-
-const norm = (t: string) => t.replace(/\s+/g, ' ').toLowerCase();
-
-/**
- * The answerer over the corpus: abstention accuracy (abstains on questions the digest cannot answer, answers
- * the others), the share of detail questions whose answer states the fact, and a hard check that every
- * citation of every answer points to a retrieved paper. Returns the number of citation failures.
- */
-async function reportAnswers(app: App, topical: Question[]): Promise<number> {
-  const asker = await app.asker();
-  const extra = JSON.parse(readFileSync(path.join(repoRoot, 'scripts/eval/answer-questions.json'), 'utf8')) as AnswerQuestion[];
-  const cases = [
-    ...topical.map((q) => ({ q: q.q, kind: 'topical' as const, relevant: q.relevant })),
-    ...extra.map((q) => ({ q: q.q, kind: q.kind, relevant: q.id ? [q.id] : [], fact: q.fact })),
-  ];
-  const tally = { topical: [0, 0], detail: [0, 0], unanswerable: [0, 0] } as Record<string, [number, number]>;
-  let facts = 0;
-  let detailRecall = 0;
-  let citationFailures = 0;
-  let citedRelevant = 0;
-  let cited = 0;
-  for (const c of cases) {
-    const a = await asker.ask(c.q);
-    const shouldAnswer = c.kind !== 'unanswerable';
-    const t = tally[c.kind]!;
-    t[1]++;
-    if (a.abstained !== shouldAnswer) t[0]++;
-    const retrieved = new Set(a.retrieved.map((h) => h.paper.id));
-    for (const cit of a.citations) {
-      cited++;
-      if (c.relevant.includes(cit.paper.id)) citedRelevant++;
-      if (!retrieved.has(cit.paper.id)) {
-        citationFailures++;
-        console.error(`  CITATION NOT RETRIEVED: "${c.q}" cites ${cit.paper.id}`);
-      }
-    }
-    for (const m of a.text.matchAll(/\[(\d+)\]/g)) {
-      if (Number(m[1]) < 1 || Number(m[1]) > a.citations.length) {
-        citationFailures++;
-        console.error(`  DANGLING MARKER [${m[1]}]: "${c.q}"`);
-      }
-    }
-    if (c.kind === 'detail') {
-      if (a.retrieved.slice(0, 5).some((h) => c.relevant.includes(h.paper.id))) detailRecall++;
-      if (!a.abstained && norm(a.text).includes(norm(c.fact!))) facts++;
-    }
-  }
-  const pct = (x: number, n: number) => `${x}/${n} (${((100 * x) / Math.max(1, n)).toFixed(0)}%)`;
-  const all = Object.values(tally).reduce((acc, [ok, n]) => [acc[0]! + ok, acc[1]! + n], [0, 0]);
-  console.log(`\nAnswers (${app.config.llm.provider} answerer, corpus): ${cases.length} questions`);
-  console.log(`  abstention accuracy            ${pct(all[0]!, all[1]!)}`);
-  console.log(`    answered, should answer      topical ${pct(...tally.topical!)}, detail ${pct(...tally.detail!)}`);
-  console.log(`    abstained, should abstain    ${pct(...tally.unanswerable!)}`);
-  console.log(`  detail: target paper in top 5  ${pct(detailRecall, tally.detail![1])}`);
-  console.log(`  detail: answer states the fact ${pct(facts, tally.detail![1])}`);
-  console.log(`  citations to a labelled paper  ${pct(citedRelevant, cited)}`);
-  console.log(`  citations not retrieved        ${citationFailures} (must be 0)`);
-  return citationFailures;
-}
-
 const load = (f: string) => JSON.parse(readFileSync(path.join(repoRoot, 'scripts/eval', f), 'utf8')) as Question[];
 const sweep = process.argv.includes('--sweep');
 
-const page = await openIndexed('page', pageFile);
-const pageQs = load('page-questions.json').map((q) => ({ ...q, relevant: q.relevant.map(titleId) }));
-await report('Copied web page (74 papers)', page, pageQs, sweep);
-page.close();
+// `--answers`: only the answerer's part (with `--calibrate`, refit the judge first).
+const answersOnly = process.argv.includes('--answers');
+if (!answersOnly) {
+  const page = await openIndexed('page', pageFile);
+  const pageQs = load('page-questions.json').map((q) => ({ ...q, relevant: q.relevant.map(titleId) }));
+  await report('Copied web page (74 papers)', page, pageQs, sweep);
+  page.close();
+}
 
 const corpus = await openIndexed('corpus', apiDir);
-await report(`Corpus (${corpus.store.stats().papers} papers)`, corpus, load('corpus-questions.json'), sweep);
-const failures = await reportAnswers(corpus, load('corpus-questions.json'));
-await reportTopics(corpus, sweep); // subscription matching, scripts/eval/topics.ts
+if (!answersOnly) await report(`Corpus (${corpus.store.stats().papers} papers)`, corpus, load('corpus-questions.json'), sweep);
+if (process.argv.includes('--calibrate')) {
+  const asker = await corpus.asker();
+  console.log(`\nCalibration for ${(await corpus.embeddings()).modelId} (paste into src/answer/calibration.ts):`);
+  console.log(JSON.stringify(await calibrate(corpus, { ...asker.judge.calibration, model: (await corpus.embeddings()).modelId }), null, 2));
+}
+const { failures } = await reportAnswers(corpus);
+if (!answersOnly) await reportTopics(corpus, sweep); // subscription matching, scripts/eval/topics.ts
 corpus.close();
-if (failures) {
-  console.error(`\nFAILED: ${failures} answer(s) cite a paper that retrieval did not return (see above).`);
+if (failures.length) {
+  console.error(`\nFAILED: ${failures.length} answer(s) cite a paper that retrieval did not return, or a marker without a source (see above).`);
   process.exit(1);
 }

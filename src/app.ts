@@ -16,6 +16,7 @@ import { createChatModel } from './answer/llm.ts';
 import { describeRetry, type RetryInfo } from './http.ts';
 import { SubscriptionStore } from './store/subscription-store.ts';
 import { TopicMatcher } from './subscriptions/matcher.ts';
+import { CorpusStats } from './retrieval/corpus-stats.ts';
 
 /** The index was built by another embedding model than the configured one. */
 export class ModelMismatchError extends Error {
@@ -40,12 +41,22 @@ export class App {
   /** Topic subscriptions, delivery preferences and the notified/delivery ledgers. */
   readonly subscriptions: SubscriptionStore;
   private matcherP?: Promise<TopicMatcher>;
+  /** Word statistics of the index, shared by the answerer and the topic matcher; see `corpusChanged`. */
+  readonly stats: CorpusStats;
 
   constructor(readonly config: Config) {
     this.db = openDatabase(path.join(config.dataDir, 'digest.db'));
     this.store = new PaperStore(this.db);
     this.subscriptions = new SubscriptionStore(this.db);
     this.highlights = new HighlightsStore(this.db);
+    this.stats = new CorpusStats(this.store);
+  }
+
+  /** Papers were added or changed: forget every statistic and cache derived from the corpus, once for all. */
+  async corpusChanged(): Promise<void> {
+    this.stats.reset();
+    if (this.askerP) (await this.askerP).refresh();
+    if (this.matcherP) (await this.matcherP).reset();
   }
 
   embeddings(): Promise<DigestEmbeddings> {
@@ -62,7 +73,7 @@ export class App {
    * embeds topics and titles itself; the vector index gives it the papers' vectors for topic profiles.
    */
   topicMatcher(): Promise<TopicMatcher> {
-    this.matcherP ??= Promise.all([this.embeddings(), this.vectors()]).then(([emb, vectors]) => new TopicMatcher(this.store, emb, { vectors }));
+    this.matcherP ??= Promise.all([this.embeddings(), this.vectors()]).then(([emb, vectors]) => new TopicMatcher(this.store, emb, { vectors, stats: this.stats }));
     return this.matcherP;
   }
 
@@ -113,6 +124,7 @@ export class App {
         store: this.store,
         retriever,
         embeddings: await this.embeddings(),
+        stats: this.stats,
         timeZone: this.config.timeZone,
         ...(model ? { generative: { answerer: new GenerativeAnswerer(model, this.config.llm.timeoutMs), name: `${this.config.llm.provider}:${this.config.llm.model}` } } : {}),
       });

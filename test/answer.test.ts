@@ -62,6 +62,7 @@ describe.skipIf(!haveModel)('answers with verified citations (needs ../shared/mo
       store: app.store,
       retriever: await app.retriever(),
       embeddings: await app.embeddings(),
+      stats: app.stats,
       timeZone: 'UTC',
       now: () => new Date('2025-03-05T12:00:00Z'),
       ...(model ? { generative: { answerer: new GenerativeAnswerer(model, timeoutMs), name: 'test:model' } } : {}),
@@ -99,14 +100,15 @@ describe.skipIf(!haveModel)('answers with verified citations (needs ../shared/mo
     expect(text).toMatch(/\[1\]\.$/);
   });
 
-  it('abstains on a question the digest cannot answer, and offers the closest papers as such', async () => {
+  it('says nothing is related to an off-domain question (outcome none), in JSON too', async () => {
     const a = await (await askerWith()).ask('what is a good hydration percentage for sourdough bread?');
     expect(a.abstained).toBe(true);
     expect(a.citations).toEqual([]);
-    expect(a.text).toMatch(/Nothing in the digest/);
+    expect(a.outcome).toBe('none');
+    expect(a.text).toMatch(/^Nothing in the digest is related to this\./);
     const json = toAnswerJson(a);
-    expect(Object.keys(json)).toEqual(['question', 'abstained', 'answer', 'citations', 'retrieved']);
-    expect(json.abstained).toBe(true);
+    expect(Object.keys(json)).toEqual(['question', 'outcome', 'abstained', 'answer', 'citations', 'closest', 'retrieved']);
+    expect(json).toMatchObject({ outcome: 'none', abstained: true, closest: [] });
   });
 
   it('a chat model (FakeListChatModel): hallucinated citation numbers are stripped and survivors renumbered', async () => {

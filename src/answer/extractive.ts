@@ -1,8 +1,8 @@
 import type { DigestEmbeddings } from '../embeddings/types.ts';
 import { queryTerms } from '../index/lexical-query.ts';
 import { dot } from '../index/vector-index.ts';
-import type { Hit } from '../types.ts';
-import { splitSentences } from '../sentences.ts';
+import type { Hit, Paper } from '../types.ts';
+import { BACKGROUND, CONTRIBUTION, splitSentences } from '../sentences.ts';
 import { stem, stems } from '../stem.ts';
 
 /** At most this many papers, and sentences per paper, in an extractive answer. */
@@ -36,6 +36,19 @@ export function shortTitle(title: string): string {
   return title.length <= 80 ? title : `${title.slice(0, 77).replace(/\s+\S*$/, '')}…`;
 }
 
+/** "What is X?", "what are X", "define X", "explain X": the X whose definition is asked. */
+export function definitionTarget(question: string): string | undefined {
+  const m = /^\s*(?:what(?:'s| is| are)|define|explain|meaning of)\s+(?:an?\s+|the\s+)?(.+?)\s*\??\s*$/i.exec(question);
+  const target = m?.[1]?.trim();
+  return target && target.split(/\s+/).length <= 6 ? target : undefined;
+}
+
+/** A sentence that says what X is: "X is a ...", "X, a ...", "we introduce X, ...", "X (...) is/are". */
+function definesTerm(sentence: string, term: string): boolean {
+  const t = term.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\s+/g, '\\s+');
+  return new RegExp(`\\b${t}\\b(?:\\s*\\([^)]*\\))?(?:,\\s*(?:an?|the)\\s|\\s+(?:is|are|refers to|denotes|means)\\s)|\\b(?:introduce|propose|present)s?\\s+${t}\\b`, 'i').test(sentence);
+}
+
 interface Scored {
   text: string;
   index: number;
@@ -53,7 +66,7 @@ export class ExtractiveAnswerer {
     private readonly idf: (term: string) => number,
   ) {}
 
-  async answer(question: string, hits: Hit[]): Promise<string> {
+  async answer(question: string, hits: Hit[], opts: { withCode?: boolean } = {}): Promise<string> {
     const papers = hits.slice(0, MAX_PAPERS);
     if (!papers.length) return '';
     const terms = queryTerms(question);
@@ -64,6 +77,7 @@ export class ExtractiveAnswerer {
     const wantsFigure = FIGURE_QUESTION.test(question);
     const asksDetail = wantsFigure || DETAIL_QUESTION.test(question);
     const questionNumbers = new Set(question.match(/\d[\d.,]*/g) ?? []);
+    const defined = definitionTarget(question);
 
     const lines: string[] = [];
     for (const [i, hit] of papers.entries()) {
@@ -78,7 +92,10 @@ export class ExtractiveAnswerer {
         // abstract is often background, so it needs to earn its place.
         // Only a number the question does not already contain is new information ("3B" in both is not).
         const figure = wantsFigure && (text.match(/\d[\d.,]*/g) ?? []).some((n) => !questionNumbers.has(n)) ? 0.15 : 0;
-        return { text, index, score: w / totalWeight + 0.5 * dot(qv, vecs[index]!) + figure - (index === 0 ? 0.05 : 0) };
+        // What the paper does or finds reads better than the field's background and motivation.
+        const kind = (CONTRIBUTION.test(text) ? 0.1 : 0) - (BACKGROUND.test(text) ? 0.15 : 0);
+        const definition = defined && definesTerm(text, defined) ? 0.3 : 0;
+        return { text, index, score: w / totalWeight + 0.5 * dot(qv, vecs[index]!) + figure + kind + definition - (index === 0 ? 0.05 : 0) };
       });
       // The best paper may say more: a question after a detail gets up to three of its sentences.
       const limit = i > 0 ? MAX_SENTENCES_OTHER : asksDetail ? MAX_SENTENCES_FIRST + 1 : MAX_SENTENCES_FIRST;
@@ -88,10 +105,24 @@ export class ExtractiveAnswerer {
       chosen.sort((a, b) => a.index - b.index); // keep the abstract's order so the sentences read on
       const n = i + 1;
       const body = chosen.map((s) => `${thirdPerson(s.text).replace(/[.!?]?$/, '')} [${n}].`).join(' ');
-      lines.push(`- ${shortTitle(hit.paper.title)} (${hit.paper.date}): ${body}`);
+      const code = opts.withCode && hit.paper.githubUrl ? ` Code: ${hit.paper.githubUrl} [${n}].` : '';
+      lines.push(`- ${shortTitle(hit.paper.title)} (${hit.paper.date}): ${body}${code}`);
     }
     if (!lines.length) return '';
     const intro = lines.length === 1 ? 'One paper in the digest speaks to this:' : `${lines.length} papers in the digest speak to this:`;
     return [intro, ...lines].join('\n');
+  }
+
+  /** "Tell me more about the second one": what the paper does and finds, in up to four sentences, cited [1]. */
+  async describe(paper: Paper): Promise<string> {
+    const sentences = splitSentences(paper.abstract).filter((s) => s.length >= 25 && !INSTRUCTION_LIKE.test(s));
+    const ranked = sentences
+      .map((text, index) => ({ text, index, score: (CONTRIBUTION.test(text) ? 1 : 0) - (BACKGROUND.test(text) ? 1 : 0) + (/\d/.test(text) ? 0.3 : 0) }))
+      .sort((a, b) => b.score - a.score || a.index - b.index)
+      .slice(0, 4)
+      .sort((a, b) => a.index - b.index);
+    const body = ranked.map((s) => `${thirdPerson(s.text).replace(/[.!?]?$/, '')} [1].`).join(' ');
+    const links = paper.githubUrl ? ` Code: ${paper.githubUrl} [1].` : '';
+    return `${paper.title} (${paper.date}): ${body || `${paper.title} [1].`}${links}`;
   }
 }

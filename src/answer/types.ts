@@ -8,18 +8,25 @@ export interface Citation {
   url: string;
 }
 
+/**
+ * How a question was met: `answer` (cited), `closest` (no paper answers it; the nearest papers are listed,
+ * uncited) or `none` (nothing in the digest is related: junk, trivia, another field).
+ */
+export type Outcome = 'answer' | 'closest' | 'none';
+
 /** What a person gets back for a question: every claim cites a retrieved paper, or it says so plainly. */
 export interface Answer {
   question: string;
-  /** True when the digest has nothing relevant enough: `text` says so, `citations` is empty. */
+  outcome: Outcome;
+  /** True unless the outcome is `answer`: `text` then says so and `citations` is empty. */
   abstained: boolean;
   /** The answer, with `[n]` markers that refer to `citations`. */
   text: string;
   citations: Citation[];
   /** What retrieval returned, best first (also when abstaining). */
   retrieved: Hit[];
-  /** When abstaining: the closest papers, clearly labelled as not answering the question. */
-  closest: Hit[];
+  /** For `closest`: the nearest papers (at most 3), each with one line on what it does; never cited. */
+  closest: ClosestPaper[];
   /** Which answerer produced the text: `extractive`, `openai:gpt-4o-mini`, `metadata`, ... */
   answerer: string;
   /** A note for the reader, e.g. that the model failed and the extractive answer is shown instead. */
@@ -28,7 +35,20 @@ export interface Answer {
   searched: number;
 }
 
-export interface AskOptions extends DateRange {}
+/** A paper near the question that does not answer it, with one line on what it does. */
+export interface ClosestPaper {
+  paper: Paper;
+  /** What the paper does, in one sentence (HF's summary, or the abstract's sentence that says it). */
+  line: string;
+}
+
+export interface AskOptions extends DateRange {
+  /**
+   * The papers of the asker's previous answer, for follow-ups ("which of these have code?", "tell me more about
+   * the second one"), best first as they were shown.
+   */
+  previous?: Paper[];
+}
 
 /** Answers questions about the digest. */
 export interface Asker {

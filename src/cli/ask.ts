@@ -8,18 +8,24 @@ import { readBatchFile } from './batch.ts';
 /** The JSON line printed for one question; a contract other tools rely on. */
 export interface AnswerJson {
   question: string;
+  outcome: Answer['outcome'];
+  /** True unless the outcome is `answer`. */
   abstained: boolean;
   answer: string;
   citations: { n: number; id: string; title: string; date: string; url: string }[];
+  /** For `closest`: the nearest papers, which do not answer the question. */
+  closest: { id: string; title: string; date: string; url: string }[];
   retrieved: { id: string; title: string; score: number }[];
 }
 
 export function toAnswerJson(a: Answer): AnswerJson {
   return {
     question: a.question,
+    outcome: a.outcome,
     abstained: a.abstained,
     answer: a.note ? `${a.text}\n\n(${a.note})` : a.text,
     citations: a.citations.map((c) => ({ n: c.n, id: c.paper.id, title: c.paper.title, date: c.paper.date, url: c.url })),
+    closest: a.closest.map(({ paper: p }) => ({ id: p.id, title: p.title, date: p.date, url: paperUrl(p) })),
     retrieved: a.retrieved.map((h) => ({ id: h.paper.id, title: h.paper.title, score: Math.round(h.score * 1e4) / 1e4 })),
   };
 }
@@ -33,9 +39,8 @@ export function formatAnswerText(a: Answer): string {
       out.push(`[${c.n}] ${c.paper.title} (${c.paper.date})`, `    ${links}`);
     }
   }
-  if (a.abstained && a.closest.length) {
-    out.push('', 'Closest papers (they do not answer the question):');
-    for (const h of a.closest) out.push(`- ${h.paper.title} (${h.paper.date}) ${paperUrl(h.paper)}`);
+  for (const [i, c] of a.closest.entries()) {
+    out.push(`${i + 1}. ${c.paper.title} (${c.paper.date})`, `   ${c.line}`, `   ${paperUrl(c.paper)}`);
   }
   if (a.note) out.push('', `Note: ${a.note}`);
   out.push('', `(${a.answerer}; searched ${a.searched} papers)`);

@@ -26,6 +26,8 @@ import { commands as allCommands } from '../../commands/index.ts';
 import { AckTracker, callbackInteractionId } from './acks.ts';
 import type { BotCommand, BotContext } from './command.ts';
 import { Cooldown } from './cooldown.ts';
+import { RecentAnswers } from '../answer/follow-up.ts';
+import type { Paper } from '../types.ts';
 import { truncate } from './escape.ts';
 import { createLogger, errorFields, type Logger } from './log.ts';
 import { PageTimeouts } from './paginate.ts';
@@ -90,6 +92,7 @@ export function createBot(opts: BotOptions): Bot {
     asker: () => app.asker(),
     answerLimit: pLimit(cfg.maxConcurrentAnswers),
     askCooldown: new Cooldown(cfg.askCooldownSeconds),
+    recentAnswers: new RecentAnswers<Paper[]>(),
     pages: new PageTimeouts(opts.paginationTimeoutMs ?? DEFAULT_PAGINATION_TIMEOUT_MS, logger),
     now: opts.now ?? (() => new Date()),
     acksFirst: () => acks.quiet(),

@@ -9,7 +9,9 @@ import type {
   RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
 import type { LimitFunction } from 'p-limit';
+import type { RecentAnswers } from '../answer/follow-up.ts';
 import type { Asker } from '../answer/types.ts';
+import type { Paper } from '../types.ts';
 import type { App } from '../app.ts';
 import type { Cooldown } from './cooldown.ts';
 import type { Logger } from './log.ts';
@@ -24,6 +26,8 @@ export interface BotContext {
   answerLimit: LimitFunction;
   /** Per-user /ask cooldown. */
   askCooldown: Cooldown;
+  /** Each person's last answer per channel (its papers), for follow-ups such as "the second one". */
+  recentAnswers: RecentAnswers<Paper[]>;
   /** Disables pagination buttons after a while. */
   pages: PageTimeouts;
   /** The current time (for `today` in date options). */

@@ -72,19 +72,19 @@ export function answerMessages(answer: Answer, range: DateRange = {}): APIEmbed[
   const notes: string[] = [];
   if (answer.note) notes.push(`*${escapeText(answer.note)}*`);
   const body = renderAnswerText(answer) || escapeText('(no answer text)');
-  const sections = answer.abstained
-    ? answer.closest.length
-      ? [{ name: 'Closest papers (they do not answer the question)', lines: answer.closest.map((h) => `• ${maskedLink(h.paper.title, paperUrl(h.paper))} · ${h.paper.date}`) }]
-      : []
-    : answer.citations.length
-      ? [{ name: 'Sources', lines: answer.citations.map((c) => `**[${c.n}]** ${maskedLink(c.paper.title, c.url)} · ${paperMeta(c.paper)}`) }]
-      : [];
+  const sections =
+    answer.outcome === 'closest'
+      ? [{ name: 'Closest papers (not an answer)', lines: answer.closest.map((c, i) => `**${i + 1}.** ${maskedLink(truncate(c.paper.title, 200), paperUrl(c.paper))} · ${c.paper.date}\n${escapeText(truncate(c.line, 220))}`) }]
+      : answer.citations.length
+        ? [{ name: 'Sources', lines: answer.citations.map((c) => `**[${c.n}]** ${maskedLink(c.paper.title, c.url)} · ${paperMeta(c.paper)}`) }]
+        : [];
   const footer = [`Searched ${answer.searched} paper${answer.searched === 1 ? '' : 's'}`, rangeText(range), `answered by ${answer.answerer}`]
     .filter(Boolean)
     .join(' · ');
+  const title = answer.outcome === 'answer' ? answer.question : answer.outcome === 'closest' ? `No direct answer: ${answer.question}` : `Nothing related in the digest: ${answer.question}`;
   const embeds = buildEmbeds({
-    title: escapeText(truncate(answer.abstained ? `No answer in the digest: ${answer.question}` : answer.question, 250)),
-    color: answer.abstained ? COLORS.abstain : COLORS.answer,
+    title: escapeText(truncate(title, 250)),
+    color: answer.outcome === 'answer' ? COLORS.answer : COLORS.abstain,
     description: [body, ...notes].join('\n\n'),
     sections,
     footer: plainText(footer),

@@ -160,8 +160,8 @@ export interface DeliveryReport {
  */
 export async function deliverDay(app: App, client: Client, day: string, log: Log, opts: { concurrency?: number } = {}): Promise<DeliveryReport> {
   const subs = app.subscriptions;
+  await app.corpusChanged(); // the day was just ingested: word statistics and topic profiles changed
   const matcher = await app.topicMatcher();
-  matcher.reset(); // word statistics changed with the ingest
   const plan = await planNotifications({ subscriptions: subs, papers: app.store }, matcher, day, {
     onInvalidTopic: (userId, topic, error) => log('subscriptions.invalid_topic', { user: userId, topic, error: error.message }),
   });

@@ -54,7 +54,7 @@ export class StaticEmbeddings extends DigestEmbeddings {
   }
 
   /** Embed one text synchronously (the work is pure CPU; no reason to pay for promises per text). */
-  embedOne(text: string): Float32Array {
+  override embedOne(text: string): Float32Array {
     const D = this.dimension;
     const v = new Float32Array(D);
     const ids = this.tokenizer.encode(text.slice(0, this.maxChars), { add_special_tokens: false });

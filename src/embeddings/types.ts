@@ -8,6 +8,11 @@ export abstract class DigestEmbeddings extends Embeddings {
   /** Stable identity of the model, recorded in the index, e.g. `static:minishlab/potion-base-4M`. */
   abstract readonly modelId: string;
   abstract readonly dimension: number;
+  /**
+   * One text embedded synchronously, for models cheap enough to embed single words on the fly (static models):
+   * the relevance judge compares question words with paper words by their vectors. Absent for the others.
+   */
+  embedOne?(text: string): Float32Array;
 }
 
 export type EmbeddingsProvider = 'static' | 'onnx';

@@ -16,6 +16,13 @@ export interface VectorItem {
   vector: ArrayLike<number>;
 }
 
+/** How a query's cosine similarities spread over the chunks it was compared with (all chunks in range). */
+export interface CosineSpread {
+  mean: number;
+  sd: number;
+  n: number;
+}
+
 export interface VectorMatch {
   chunkId: string;
   paperId: string;
@@ -154,7 +161,7 @@ export class VectorIndex {
    * disk; queries scan a packed copy (one Float32Array, rebuilt after writes) with a bounded heap, because
    * Vectra's own `queryItems` sorts every item and copies objects on each query (several times slower).
    */
-  query(vector: ArrayLike<number>, k: number, range: DateRange = {}): VectorMatch[] {
+  query(vector: ArrayLike<number>, k: number, range: DateRange = {}, spread?: (s: CosineSpread) => void): VectorMatch[] {
     const packed = this.pack();
     const n = packed.ids.length;
     if (!n || k <= 0) return [];
@@ -165,13 +172,25 @@ export class VectorIndex {
     const q = Float32Array.from(vector);
     const heap = new TopK(k);
     const m = packed.matrix;
+    // The spread costs two additions per chunk: it makes a best score comparable across questions (how far
+    // above this question's usual similarity it stands), which raw cosines are not.
+    let sum = 0;
+    let sumSq = 0;
+    let seen = 0;
     for (let i = 0; i < n; i++) {
       const d = packed.days[i]!;
       if (d < lo || d > hi) continue;
       let s = 0;
       const off = i * dim;
       for (let j = 0; j < dim; j++) s += q[j]! * m[off + j]!;
+      sum += s;
+      sumSq += s * s;
+      seen++;
       heap.push(s, i);
+    }
+    if (spread && seen) {
+      const mean = sum / seen;
+      spread({ mean, sd: Math.sqrt(Math.max(0, sumSq / seen - mean * mean)), n: seen });
     }
     return heap.sorted().map(([score, i]) => ({ chunkId: packed.ids[i]!, paperId: packed.papers[i]!, score }));
   }

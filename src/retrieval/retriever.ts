@@ -1,5 +1,5 @@
 import type { DigestEmbeddings } from '../embeddings/types.ts';
-import { dot, type VectorIndex } from '../index/vector-index.ts';
+import { dot, type CosineSpread, type VectorIndex } from '../index/vector-index.ts';
 import type { PaperStore } from '../store/paper-store.ts';
 import type { DateRange, Hit } from '../types.ts';
 import { DEFAULT_FUSION, fuse, type Candidate, type FusionOptions } from './fusion.ts';
@@ -8,6 +8,13 @@ export interface SearchOptions extends DateRange {
   /** How many papers to return (default 10). */
   k?: number;
   fusion?: FusionOptions;
+}
+
+/** Retrieved papers, with how the question's similarity spreads over the searched chunks (for the judge). */
+export interface Retrieval {
+  hits: Hit[];
+  /** Undefined when no vector was searched (an empty index or range). */
+  spread?: CosineSpread;
 }
 
 /** How many candidates each retriever contributes before fusion. */
@@ -28,15 +35,20 @@ export class Retriever {
   ) {}
 
   async search(query: string, opts: SearchOptions = {}): Promise<Hit[]> {
+    return (await this.retrieve(query, opts)).hits;
+  }
+
+  async retrieve(query: string, opts: SearchOptions = {}): Promise<Retrieval> {
     const k = opts.k ?? 10;
     const q = query.trim();
-    if (!q) return [];
+    if (!q) return { hits: [] };
     const range: DateRange = { since: opts.since, until: opts.until };
     const qv = await this.embeddings.embedQuery(q);
 
     const cands = new Map<string, Candidate>();
     const get = (id: string) => cands.get(id) ?? cands.set(id, { id }).get(id)!;
-    for (const m of this.vectors.query(qv, DENSE_CHUNKS, range)) {
+    let spread: CosineSpread | undefined;
+    for (const m of this.vectors.query(qv, DENSE_CHUNKS, range, (s) => (spread = s))) {
       const c = get(m.paperId);
       if (c.dense === undefined || m.score > c.dense) c.dense = m.score;
     }
@@ -73,7 +85,7 @@ export class Retriever {
         });
       hits.push({ paper, score: r.score, dense: c.dense, lexical: c.lexical, chunks });
     }
-    return hits;
+    return spread ? { hits, spread } : { hits };
   }
 
   /**

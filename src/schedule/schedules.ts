@@ -68,8 +68,8 @@ export function startSchedules(o: SchedulesOptions): Schedules {
   const fetchAndPost = tracked(
     guard('fetch', async () => {
       const outcomes = await fetcher.run();
-      // New papers change the word statistics the answerer's relevance judgement uses.
-      if (outcomes.some((f) => f.added || f.updated)) (await app.asker()).refresh();
+      // New papers change the word statistics the answerer and the topic matcher weigh words by.
+      if (outcomes.some((f) => f.added || f.updated)) await app.corpusChanged();
       await scheduler.tick();
     }),
   );

@@ -45,6 +45,7 @@ import type { DigestEmbeddings } from '../embeddings/types.ts';
 import { queryTerms } from '../index/lexical-query.ts';
 import { dot, type VectorIndex } from '../index/vector-index.ts';
 import type { PaperStore } from '../store/paper-store.ts';
+import { CorpusStats } from '../retrieval/corpus-stats.ts';
 import type { Paper } from '../types.ts';
 import { stem } from '../stem.ts';
 import { TopicProfiles, type Profile } from './profile.ts';
@@ -135,8 +136,6 @@ interface PreparedPaper {
   centroid?: Float32Array;
 }
 
-type SyncEmbedder = { embedOne(text: string): Float32Array };
-
 /** Stems of a text with `|` where a sentence, keyword or field ends, so phrases and pairs never span one. */
 function stemTokens(text: string): string[] {
   return (fold(text).match(/[\p{L}\p{N}]+|[;.!?]/gu) ?? []).map((w) => (/^[;.!?]$/.test(w) ? BOUNDARY : stem(w)));
@@ -178,8 +177,7 @@ const saturate = (tf: number): number => tf / (tf + K);
 export class TopicMatcher {
   private readonly prepared = new Map<string, PreparedTopic>();
   private readonly vectors = new Map<string, Float32Array>();
-  private readonly idfCache = new Map<string, number>();
-  private corpusSize?: number;
+  private readonly stats: CorpusStats;
   readonly threshold: number;
 
   private readonly vectorIndex?: VectorIndex;
@@ -190,17 +188,16 @@ export class TopicMatcher {
   constructor(
     private readonly store: PaperStore,
     private readonly embeddings: DigestEmbeddings,
-    opts: { threshold?: number; vectors?: VectorIndex } = {},
+    opts: { threshold?: number; vectors?: VectorIndex; stats?: CorpusStats } = {},
   ) {
     this.threshold = opts.threshold ?? MATCH_THRESHOLD;
+    this.stats = opts.stats ?? new CorpusStats(store);
     this.vectorIndex = opts.vectors;
   }
 
-  /** Forget word statistics and profiles (they change when papers are added); embeddings stay cached. */
+  /** Forget prepared topics and profiles (they change when papers are added); embeddings stay cached. */
   reset(): void {
     this.prepared.clear();
-    this.idfCache.clear();
-    this.corpusSize = undefined;
     this.profiles = undefined;
   }
 
@@ -241,20 +238,9 @@ export class TopicMatcher {
     return t;
   }
 
+  /** A stop word inside a compound ("on" of on-policy) is in nearly every paper: weight 0, but it still pairs. */
   private idf(word: string): number {
-    let v = this.idfCache.get(word);
-    if (v === undefined) {
-      // A stop word inside a compound ("on" of on-policy) is in nearly every paper: weight 0, but it still pairs.
-      if (!queryTerms(word).length) v = 0;
-      else {
-        this.corpusSize ??= Math.max(1, this.store.stats().papers);
-        const n = this.corpusSize;
-        const df = this.store.docFreq(word);
-        v = Math.log(1 + (n - df + 0.5) / (df + 0.5));
-      }
-      this.idfCache.set(word, v);
-    }
-    return v;
+    return queryTerms(word).length ? this.stats.idf(word) : 0;
   }
 
   private async prepareTopics(topics: Topic[]): Promise<PreparedTopic[]> {
@@ -329,8 +315,8 @@ export class TopicMatcher {
 
   private async embed(texts: string[], as: 'query' | 'document'): Promise<Float32Array[]> {
     if (!texts.length) return [];
-    const emb = this.embeddings as DigestEmbeddings & Partial<SyncEmbedder>;
-    if (typeof emb.embedOne === 'function') return texts.map((t) => emb.embedOne!(t));
+    const emb = this.embeddings;
+    if (emb.embedOne) return texts.map((t) => emb.embedOne!(t));
     if (as === 'document') return (await emb.embedDocuments(texts)).map((v) => Float32Array.from(v));
     const out: Float32Array[] = [];
     for (const t of texts) out.push(Float32Array.from(await emb.embedQuery(t)));

@@ -25,6 +25,7 @@ const paper = (id: string, title = `Paper ${id}`): Paper => ({
 function answer(text: string, n: number, extra: Partial<Answer> = {}): Answer {
   return {
     question: 'q?',
+    outcome: 'answer',
     abstained: false,
     text,
     citations: Array.from({ length: n }, (_, k) => ({ n: k + 1, paper: paper(`2501.0000${k}`), url: `https://huggingface.co/papers/2501.0000${k}` })),
@@ -118,12 +119,24 @@ describe('presenting answers', () => {
     expect(e.footer!.text).toBe('Searched 10 papers · 2025-03-01 to 2025-03-07 · answered by extractive');
   });
 
-  it('abstains plainly, with the closest papers labelled as not answering', () => {
-    const a = answer('Nothing in the digest answers this.', 0, { abstained: true, closest: [{ paper: paper('2501.00009', 'Near miss'), score: 0.1, chunks: [] }], note: 'The model timed out; extractive shown.' });
+  it('shows a closest outcome plainly as no answer, with one line per paper and no citation', () => {
+    const a = answer('No paper in the digest answers this directly; the closest are:', 0, {
+      outcome: 'closest',
+      abstained: true,
+      closest: [{ paper: paper('2501.00009', 'Near miss'), line: 'A sampler that skips 3.5 steps.' }],
+      note: 'The model timed out; extractive shown.',
+    });
     const e = answerMessages(a)[0]![0]!;
-    expect(e.title).toBe('No answer in the digest: q?');
-    expect(e.description).toBe('Nothing in the digest answers this.\n\n*The model timed out; extractive shown.*');
-    expect(e.fields).toEqual([{ name: 'Closest papers (they do not answer the question)', value: '• [Near miss](https://huggingface.co/papers/2501.00009) · 2025-03-03' }]);
+    expect(e.title).toBe('No direct answer: q?');
+    expect(e.description).toBe('No paper in the digest answers this directly; the closest are:\n\n*The model timed out; extractive shown.*');
+    expect(e.fields).toEqual([{ name: 'Closest papers (not an answer)', value: '**1.** [Near miss](https://huggingface.co/papers/2501.00009) · 2025-03-03\nA sampler that skips 3.5 steps.' }]);
+  });
+
+  it('shows a none outcome as nothing related, without sources', () => {
+    const a = answer('Nothing in the digest is related to this.', 0, { outcome: 'none', abstained: true });
+    const e = answerMessages(a)[0]![0]!;
+    expect(e.title).toBe('Nothing related in the digest: q?');
+    expect(e.fields ?? []).toEqual([]);
   });
 
   it('escapes model output but keeps its lists, and drops its reasoning', () => {

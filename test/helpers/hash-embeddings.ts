@@ -8,7 +8,7 @@ export class HashEmbeddings extends DigestEmbeddings {
     super({});
     this.dimension = dimension;
   }
-  embedOne(text: string): Float32Array {
+  override embedOne(text: string): Float32Array {
     const v = new Float32Array(this.dimension);
     for (const w of text.toLowerCase().match(/[a-z0-9]+/g) ?? []) {
       let h = 7;
