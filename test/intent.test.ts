@@ -24,6 +24,22 @@ describe('parseIntent', () => {
     expect(parseIntent('papers on Dec 24', tz, now).range).toEqual({ since: '2025-12-24', until: '2025-12-24' });
   });
 
+  it('reads months the way people say them, and keeps "may" the verb out of it', () => {
+    const tz = 'UTC';
+    expect(parseIntent('agent papers from August 2026', tz, now).range).toEqual({ since: '2026-08-01', until: '2026-08-31' });
+    expect(parseIntent('what came out in May about robots?', tz, now).range).toEqual({ since: '2026-05-01', until: '2026-05-31' });
+    // A month after the current one is last year's.
+    expect(parseIntent('diffusion papers in December', tz, now).range).toEqual({ since: '2025-12-01', until: '2025-12-31' });
+    expect(parseIntent('top papers last month', tz, now).range).toEqual({ since: '2026-07-01', until: '2026-07-31' });
+    expect(parseIntent('anything on world models since June?', tz, now).range).toEqual({ since: '2026-06-01', until: '2026-08-21' });
+    expect(parseIntent('papers in the past 2 weeks', tz, now).range).toEqual({ since: '2026-08-08', until: '2026-08-21' });
+    expect(parseIntent('what may help LLM decoding?', tz, now).range).toBeUndefined();
+    expect(parseIntent('video models from 2025', tz, now).range).toEqual({ since: '2025-01-01', until: '2025-12-31' });
+    const january = parseIntent('top papers last month', tz, new Date('2026-01-15T12:00:00Z'));
+    expect(january.range).toEqual({ since: '2025-12-01', until: '2025-12-31' });
+    expect(isMetadataOnly(parseIntent('top papers since June', tz, now))).toBe(true);
+  });
+
   it('tells metadata-only questions from topical ones', () => {
     const tz = 'UTC';
     expect(isMetadataOnly(parseIntent("what's new today?", tz, now))).toBe(true);

@@ -42,6 +42,9 @@ function failureReason(err: unknown): string {
   return 'it could not be reached or answered in an unexpected form';
 }
 
+/** A message that gives the bot instructions instead of asking about papers. */
+const ADDRESSES_BOT = /^\s*(?:please\s+)?(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|prompts?|rules|guidelines|messages?)\b|^\s*you are now\b|\b(?:print|reveal|show|output|repeat)\b.{0,30}\b(?:system prompt|hidden (?:prompt|configuration|instructions)|api keys?|environment variables)\b/i;
+
 const closestLine = (p: Paper): string => summaryLine(p.aiSummary ?? p.abstract, 220);
 
 /**
@@ -83,6 +86,9 @@ export class DigestAsker implements Asker {
       ...more,
     });
     if (!/[\p{L}\p{N}]/u.test(q)) return reply('none', `Ask a question about the digest's papers in words, for example "${this.example()}"`, { answerer: 'none' });
+
+    // An instruction to the bot ("ignore previous instructions") asks nothing of the papers.
+    if (ADDRESSES_BOT.test(q)) return reply('none', 'I answer questions about the papers of the digest, and I take no instructions. Ask about a method, a task or a model.', { answerer: 'none' });
 
     const followUp = parseFollowUp(q);
     if (followUp) return this.followUpAnswer(q, followUp, opts.previous, reply);

@@ -19,6 +19,17 @@ export interface CheckedAnswer {
 
 const CITE_GROUP = /\[(\d+(?:\s*[,;]\s*\d+)*)\]/g;
 const BULLET = /^(\s*(?:[-*•]|\d+[.)])\s+)/;
+/** A list line's label naming a source paper: `Title (2026-08-20): ` (a title may end in "?"). */
+const LABEL = /^(.{1,160}?) \((\d{4}-\d{2}-\d{2})\):\s+/;
+
+/** The label of a line when it names one of the sources by (the start of) its title and its digest date. */
+function sourceLabel(body: string, sources: Hit[]): string {
+  const m = LABEL.exec(body);
+  if (!m) return '';
+  const name = m[1]!.replace(/…$/, '').toLowerCase();
+  const named = sources.some((h) => h.paper.date === m[2] && h.paper.title.toLowerCase().startsWith(name));
+  return named ? m[0] : '';
+}
 
 /** Citations written after the full stop ("... end. [2]") belong to the sentence before it. */
 function pullCitationsIntoSentences(line: string): string {
@@ -53,8 +64,12 @@ export function checkCitations(raw: string, sources: Hit[]): CheckedAnswer {
       if (lines.length && lines[lines.length - 1] !== '') lines.push('');
       continue;
     }
-    const bullet = BULLET.exec(trimmed)?.[1] ?? '';
-    const body = pullCitationsIntoSentences(trimmed.slice(bullet.length));
+    const listMark = BULLET.exec(trimmed)?.[1] ?? '';
+    const rest = trimmed.slice(listMark.length);
+    // "- Title? (date): ..." keeps its label whole: a title is not a claim, and its "?" ends no sentence.
+    const label = listMark ? sourceLabel(rest, sources) : '';
+    const bullet = listMark + label;
+    const body = pullCitationsIntoSentences(rest.slice(label.length));
     if (!CITE_GROUP.test(body) && /:$/.test(body)) {
       lines.push(`${bullet}${body}`); // a heading; removed below if nothing follows it
       continue;

@@ -14,7 +14,11 @@ const MAX_SENTENCES_OTHER = 1;
 const INSTRUCTION_LIKE = /\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|prompts?|rules|guidelines)\b|\bsystem prompt\b|\byou are now\b|\brespond (?:only )?with\b|\breply (?:only )?with\b/i;
 
 /** "How many / how much / what accuracy ...": a figure answers it, so sentences with new numbers rank up. */
-const FIGURE_QUESTION = /\b(?:how (?:many|much|fast|large|big|long|often|accurate)|what (?:percentage|fraction|share|accuracy|score|size|speed ?up)|by how much)\b/i;
+const FIGURE_QUESTION = /\b(?:how (?:many|much|fast|large|big|long|often|accurate|well)|what(?:'s| is| was)? (?:the )?(?:\w+ )?(?:percentage|fraction|share|accuracy|score|size|speed ?up|latency|rate|number|cost|overhead|gain|improvement|throughput)|by how much)\b/i;
+/** A figure or a versioned name: "72.6%", "five", "JiT-700M/32", "Qwen3-4B". */
+const NAMED_FIGURE = /\d[\d.,]*%?|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b|\b[A-Za-z][\w-]*\d[\w./-]*\b/gi;
+/** Numbers as words count as figures: "five purification methods", "eight benchmarks". */
+const NUMBER = /\d[\d.,]*|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?|millions?|billions?)\b/gi;
 /** Questions after one fact of a paper: its best paper may quote one more sentence. */
 const DETAIL_QUESTION = /^\s*(?:which|what|who|where|when|in (?:the|which))\b/i;
 
@@ -76,7 +80,7 @@ export class ExtractiveAnswerer {
     const qv = await this.embeddings.embedQuery(question);
     const wantsFigure = FIGURE_QUESTION.test(question);
     const asksDetail = wantsFigure || DETAIL_QUESTION.test(question);
-    const questionNumbers = new Set(question.match(/\d[\d.,]*/g) ?? []);
+    const questionNumbers = new Set((question.match(NUMBER) ?? []).map((n) => n.toLowerCase()));
     const defined = definitionTarget(question);
 
     const lines: string[] = [];
@@ -91,9 +95,10 @@ export class ExtractiveAnswerer {
         // Coverage of the question's words dominates; similarity breaks ties; the opening sentence of an
         // abstract is often background, so it needs to earn its place.
         // Only a number the question does not already contain is new information ("3B" in both is not).
-        const figure = wantsFigure && (text.match(/\d[\d.,]*/g) ?? []).some((n) => !questionNumbers.has(n)) ? 0.15 : 0;
-        // What the paper does or finds reads better than the field's background and motivation.
-        const kind = (CONTRIBUTION.test(text) ? 0.1 : 0) - (BACKGROUND.test(text) ? 0.15 : 0);
+        const figure = wantsFigure && (text.match(NUMBER) ?? []).some((n) => !questionNumbers.has(n.toLowerCase())) ? 0.25 : 0;
+        // What the paper does or finds reads better than the field's background and motivation; a question
+        // after one detail wants the sentence that states it, wherever it is.
+        const kind = (CONTRIBUTION.test(text) && !asksDetail ? 0.1 : 0) - (BACKGROUND.test(text) ? 0.15 : 0);
         const definition = defined && definesTerm(text, defined) ? 0.3 : 0;
         return { text, index, score: w / totalWeight + 0.5 * dot(qv, vecs[index]!) + figure + kind + definition - (index === 0 ? 0.05 : 0) };
       });
@@ -102,6 +107,12 @@ export class ExtractiveAnswerer {
       const best = scored.sort((a, b) => b.score - a.score);
       // Further sentences only when they are nearly as relevant as the first.
       const chosen = best.slice(0, limit).filter((s, k) => k === 0 || s.score >= best[0]!.score * 0.8);
+      // A question after one detail of its best paper gets the best sentence that states a new figure or name
+      // ("33,771 images", "Qwen3-4B"), even when its other words score lower.
+      if (i === 0 && asksDetail) {
+        const stated = best.find((s) => (s.text.match(NAMED_FIGURE) ?? []).some((n) => !questionNumbers.has(n.toLowerCase())));
+        if (stated && !chosen.includes(stated)) chosen.splice(Math.min(chosen.length, limit - 1), 1, stated);
+      }
       chosen.sort((a, b) => a.index - b.index); // keep the abstract's order so the sentences read on
       const n = i + 1;
       const body = chosen.map((s) => `${thirdPerson(s.text).replace(/[.!?]?$/, '')} [${n}].`).join(' ');
