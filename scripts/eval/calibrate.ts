@@ -13,7 +13,7 @@
  * - borderlineAt: where a configured chat model may be asked (see below).
  */
 import type { App } from '../../src/app.ts';
-import { confidence, FEATURES, type Features } from '../../src/answer/judge.ts';
+import { confidence, FEATURES, isRelated, type Features } from '../../src/answer/judge.ts';
 import type { Calibration } from '../../src/answer/calibration.ts';
 import { contentTerms, cleanQuestion } from '../../src/answer/question.ts';
 import { loadAskCases, shouldAnswer, type AskCase } from './ask-set.ts';
@@ -67,7 +67,7 @@ export function fitLogistic(xs: number[][], ys: number[], l2 = 0.01, iters = 400
 
 /** The judge's outcome for a question's rows under a calibration, and whether it cites a relevant paper. */
 function outcomeOf(r: Row, c: Calibration): { answered: boolean; good: boolean; best: number } {
-  if (r.terms < 2 || !r.feats.length || r.feats[0]!.domain < c.relatedAt) return { answered: false, good: false, best: 0 };
+  if (r.terms < 2 || !r.feats.some((f) => isRelated(f, c))) return { answered: false, good: false, best: 0 };
   const conf = r.feats.map((f) => confidence(f, c));
   const best = Math.max(...conf);
   const cited = r.feats.filter((_, i) => conf[i]! >= c.answerAt && conf[i]! >= 0.75 * best);
@@ -85,7 +85,7 @@ export async function calibrate(app: App, base: Calibration): Promise<Calibratio
   for (const r of rows) {
     if (r.terms < 2) continue; // never answered by rule
     for (const f of r.feats) {
-      if (f.domain < relatedAt) continue; // never answered either
+      if (!isRelated(f, { ...base, relatedAt })) continue; // never answered either
       xs.push(KEYS.map((k) => f[k]));
       ys.push(f.relevant ? 1 : 0);
     }

@@ -107,7 +107,7 @@ export class DigestAsker implements Asker {
       if (compared) return reply('answer', compared.text, { citations: compared.citations, retrieved: compared.retrieved });
     }
     const { topic, hits, spread } = await this.retrieveFor(q, intent, range);
-    let judged = this.judge.judge(topic, hits, spread);
+    let judged = this.judge.judge(topic, hits, spread, { asked: q });
     let note: string | undefined;
     if (judged.outcome !== 'answer' && judged.borderline && this.deps.generative) {
       const confirmed = await this.confirmWithModel(q, hits, judged);
@@ -149,8 +149,11 @@ export class DigestAsker implements Asker {
     const found: { side: string; hit?: Hit }[] = [];
     for (const side of sides) {
       const { hits, spread } = await this.retrieveFor(side, { ...intent, topic: side }, range);
-      const j = this.judge.judge(side, hits, spread);
-      found.push({ side, hit: j.outcome === 'answer' ? j.answering[0] : undefined });
+      const j = this.judge.judge(side, hits, spread, { asked: q });
+      // A side named by one term ("DPO") is about every paper that contains it alike, so no paper stands out:
+      // the first paper that contains all of its words speaks to it.
+      const named = j.outcome === 'closest' && (j.evidence[0]?.coverage ?? 0) >= 1 ? hits[0] : undefined;
+      found.push({ side, hit: j.outcome === 'answer' ? j.answering[0] : named });
     }
     const answered = found.filter((f) => f.hit);
     if (!answered.length) return undefined;
@@ -158,7 +161,7 @@ export class DigestAsker implements Asker {
     const lines: string[] = [`Comparing ${sides[0]} and ${sides[1]}:`];
     for (const f of found) {
       if (!f.hit) {
-        lines.push(`- ${f.side}: no paper in the digest speaks to it.`);
+        lines.push(`- ${f.side}: no paper in the digest is clearly about it.`);
         continue;
       }
       const n = hits.indexOf(f.hit) + 1;
@@ -166,9 +169,9 @@ export class DigestAsker implements Asker {
       const body = one.split('\n')[1]?.replace(/^- [^:]+: /, '').replace(/\[1\]/g, `[${n}]`) ?? '';
       lines.push(`- ${f.side}: ${shortTitle(f.hit.paper.title)} (${f.hit.paper.date}): ${body}`);
     }
-    const checked = checkCitations(lines.filter((l) => !/no paper in the digest speaks to it/.test(l)).join('\n'), hits);
+    const checked = checkCitations(lines.filter((l) => !/no paper in the digest is clearly about it/.test(l)).join('\n'), hits);
     if (!checked.keptSentences) return undefined;
-    const missing = found.filter((f) => !f.hit).map((f) => `\n- ${f.side}: no paper in the digest speaks to it.`).join('');
+    const missing = found.filter((f) => !f.hit).map((f) => `\n- ${f.side}: no paper in the digest is clearly about it.`).join('');
     return { text: checked.text + missing, citations: checked.citations, retrieved: hits };
   }
 
@@ -228,10 +231,10 @@ export class DigestAsker implements Asker {
       if (!withCode.length) return reply('none', `None of the ${previous.length} papers of your last answer links to code.`, { answerer: 'follow-up', retrieved: asHits(previous) });
       const lines = withCode.map((p, i) => `- ${p.title} (${p.date}) has code: ${p.githubUrl} [${i + 1}].`);
       const without = previous.length - withCode.length;
-      const raw = [`${withCode.length} of the ${previous.length} papers of your last answer link to code:`, ...lines, ...(without ? [`The other ${without} do not.`] : [])].join('\n');
+      const head = withCode.length === previous.length ? `All ${previous.length} papers of your last answer link to code:` : `${withCode.length} of the ${previous.length} papers of your last answer link to code:`;
       const hits = asHits(withCode);
-      const checked = checkCitations(raw.replace(/\nThe other .*$/, ''), hits);
-      const text = without ? `${checked.text}\nThe other ${without} link to no code.` : checked.text;
+      const checked = checkCitations([head, ...lines].join('\n'), hits);
+      const text = without ? `${checked.text}\n${without === 1 ? 'The other one links' : `The other ${without} link`} to no code.` : checked.text;
       return reply('answer', text, { citations: checked.citations, retrieved: hits, answerer: 'follow-up' });
     }
     if (f.kind === 'pick') {

@@ -1,6 +1,6 @@
 import { paperUrl } from '../sources/normalize.ts';
 import { queryTerms } from '../index/lexical-query.ts';
-import type { Hit } from '../types.ts';
+import type { Hit, Paper } from '../types.ts';
 import { splitSentences } from '../sentences.ts';
 import { stem, stems } from '../stem.ts';
 import type { Citation } from './types.ts';
@@ -37,7 +37,11 @@ function pullCitationsIntoSentences(line: string): string {
 }
 
 /** Does the source's text share enough content with the sentence to support it? */
-function supports(sentence: string, sentenceStems: string[], source: Set<string>, title: string): boolean {
+function supports(sentence: string, sentenceStems: string[], source: Set<string>, paper: Paper): boolean {
+  const title = paper.title;
+  // "Code: <url>" states the source's own link, and nothing else.
+  const link = /^(?:code|github|project):\s*(\S+?)\.?$/i.exec(sentence)?.[1];
+  if (link) return link === paper.githubUrl || link === paper.projectUrl;
   if (!sentenceStems.length) return true; // nothing checkable ("See [1].")
   if (sentence.toLowerCase().includes(title.toLowerCase())) return true; // a line about the paper by name
   const shared = sentenceStems.filter((s) => source.has(s)).length;
@@ -88,7 +92,7 @@ export function checkCitations(raw: string, sources: Hit[]): CheckedAnswer {
       const text = sentence.replace(CITE_GROUP, '').replace(/\s+([.,;:!?])/g, '$1').replace(/\s+/g, ' ').trim();
       if (!text || /^[.,;:!?]+$/.test(text)) continue;
       const content = queryTerms(text).map(stem);
-      const supported = [...cited].filter((n) => supports(text, content, sourceStems[n - 1]!, sources[n - 1]!.paper.title));
+      const supported = [...cited].filter((n) => supports(text, content, sourceStems[n - 1]!, sources[n - 1]!.paper));
       removedCitations += cited.size - supported.length;
       if (!supported.length) {
         droppedSentences++;

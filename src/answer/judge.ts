@@ -49,6 +49,9 @@ export interface Judgement {
   calibration: string;
 }
 
+/** A question frame that asks about a subject, so that one word after it is a question ("what is GRPO?"). */
+const ASKS_ABOUT = /^\s*(?:what(?:'s| is| are| does)|who (?:is|are)|define|explain|describe|tell me (?:about|more about)|how does|(?:any )?(?:papers?|work|research) (?:on|about)|anything (?:on|about)|summari[sz]e)\b/i;
+
 /** Papers considered for an answer. */
 const CONSIDER = 5;
 /** A paper below this share of the best confidence is not cited beside it. */
@@ -79,6 +82,26 @@ export interface Features {
   first: number;
   /** BM25 score relative to the best BM25 score among the papers considered. */
   lexShare: number;
+  /** 1 when the question names something ("GRPO", "Mamba") and every content word of it is common in the corpus. */
+  common: number;
+}
+
+/** An acronym, a mixed-case or versioned name anywhere ("GRPO", "LoRA", "Qwen3"), or a capitalized word after the first. */
+function namesSomething(question: string): boolean {
+  const tokens = question.match(/[\p{L}\p{N}][\p{L}\p{N}-]*/gu) ?? [];
+  return tokens.some((t, i) => /^[\p{Lu}\p{N}-]{2,}$/u.test(t) && /\p{Lu}/u.test(t) || /\p{Ll}\p{Lu}/u.test(t) || /\p{L}.*\d|\d.*\p{L}/u.test(t) || (i > 0 && /^\p{Lu}\p{Ll}/u.test(t)));
+}
+
+/** A word in this share of the corpus's papers (and at least 5) is one of the digest's own terms. */
+const COMMON_SHARE = 0.003;
+
+/**
+ * Whether a question is about the digest's subjects at all: it reads like the papers (`domain`), or every word of
+ * it is one of the digest's common terms and the paper contains them all ("GRPO", "Mamba": names the static
+ * model embeds poorly). Trivia sharing one rare word with a paper is neither.
+ */
+export function isRelated(f: Features, c: Calibration): boolean {
+  return f.domain >= c.relatedAt || (f.common === 1 && f.coverage >= 1);
 }
 
 export const FEATURES = ['coverage', 'soft', 'lift', 'margin', 'domain', 'first', 'lexShare'] as const;
@@ -86,8 +109,8 @@ export const FEATURES = ['coverage', 'soft', 'lift', 'margin', 'domain', 'first'
 export type FeatureName = (typeof FEATURES)[number];
 
 export function confidence(f: Features, c: Calibration): number {
-  // Below `relatedAt` nothing is answered, whatever the words: trivia sharing one rare word with a paper.
-  if (f.domain < c.relatedAt) return 0;
+  // Nothing unrelated is answered, whatever the words: trivia sharing one rare word with a paper.
+  if (!isRelated(f, c)) return 0;
   let z = c.bias;
   for (const k of FEATURES) z += (c.weights[k] ?? 0) * f[k];
   return 1 / (1 + Math.exp(-z));
@@ -155,36 +178,45 @@ export class RelevanceJudge {
       };
     });
     const maxLex = Math.max(0, ...hits.map((h) => h.lexical ?? 0));
+    const minDf = Math.max(5, COMMON_SHARE * this.stats.papers());
+    // Names the static model embeds poorly: written with a capital or a digit ("GRPO", "Mamba", "Qwen3"), and
+    // common in the corpus; plain words ("meaning of life") are left to `domain`.
+    const named = namesSomething(question);
+    const common = named && terms.length > 0 && terms.every((t) => this.stats.docFreq(t) >= minDf) ? 1 : 0;
     return base.map((f, i) => ({
       ...f,
       margin: f.soft - Math.max(0, ...base.filter((_, j) => j !== i).map((o) => o.soft)),
       domain: spread?.mean ?? 0,
       first: i === 0 ? 1 : 0,
       lexShare: maxLex > 0 ? (hits[i]!.lexical ?? 0) / maxLex : 0,
+      common,
     }));
   }
 
   /**
    * The outcome for a question and its retrieved papers (best first):
-   * - `none` when the question does not read like the digest at all (its mean similarity to the searched chunks
-   *   is below the calibration's `relatedAt`), or has no content word (junk, a mention, an operator);
-   * - `answer` when a paper's confidence reaches `answerAt` (a question of one word names a subject but asks
-   *   nothing of it, so it is never answered);
+   * - `none` when the question is not about the digest's subjects (`isRelated`), or has no content word (junk, a
+   *   mention, an operator);
+   * - `answer` when a paper's confidence reaches `answerAt` (a bare word names a subject but asks nothing of it,
+   *   so it is never answered; `asked` is the whole question when `question` is only its topic);
    * - `closest` otherwise.
    */
-  judge(question: string, hits: Hit[], spread?: CosineSpread): Judgement {
+  judge(question: string, hits: Hit[], spread?: CosineSpread, opts: { asked?: string } = {}): Judgement {
     const c = this.calibration;
     const considered = hits.slice(0, CONSIDER);
     const feats = this.features(question, considered, spread);
     const evidence = feats.map((f) => ({ ...f, confidence: confidence(f, c) }));
     const best = Math.max(0, ...evidence.map((e) => e.confidence));
-    const terms = contentTerms(question).length;
+    // Words are counted in what the person asked ("diffusion papers with code" asks more than "diffusion").
+    const terms = Math.max(contentTerms(question).length, opts.asked ? contentTerms(opts.asked).length : 0);
     const base = { evidence, best, calibration: c.model };
-    const related = (spread?.mean ?? 0) >= c.relatedAt;
+    const related = evidence.some((e) => isRelated(e, c));
     if (!terms || !considered.length || !related) return { ...base, outcome: 'none', answering: [], borderline: false };
     const answering = considered.filter((_, i) => evidence[i]!.confidence >= c.answerAt && evidence[i]!.confidence >= CITE_RELATIVE * best);
-    if (answering.length && terms >= 2) return { ...base, outcome: 'answer', answering, borderline: false };
-    return { ...base, outcome: 'closest', answering: [], borderline: terms >= 2 && best >= c.borderlineAt };
+    // One word names a subject but asks nothing of it, unless it is asked about ("what is GRPO?").
+    const asks = terms >= 2 || ASKS_ABOUT.test(opts.asked ?? question);
+    if (answering.length && asks) return { ...base, outcome: 'answer', answering, borderline: false };
+    return { ...base, outcome: 'closest', answering: [], borderline: asks && best >= c.borderlineAt };
   }
 
   private paperWords(p: Paper): PaperWords {
