@@ -98,7 +98,7 @@ export function buildProgram(): Command {
     .argument('[question]', 'the question')
     .option('--since <day>', 'only digest days from this one (YYYY-MM-DD)')
     .option('--until <day>', 'only digest days up to this one (YYYY-MM-DD)')
-    .option('--json', 'one JSON line: {"question","abstained","answer","citations":[{"n","id","title","date","url"}],"retrieved":[{"id","title","score"}]}')
+    .option('--json', 'one JSON line: {"question","outcome","abstained","answer","citations":[{"n","id","title","date","url"}],"closest":[{"id","title","date","url"}],"retrieved":[{"id","title","score"}]}')
     .option('--batch <file>', 'answer every line of FILE (with --json)')
     .action(async (question: string | undefined, opts, cmd: Command) => {
       await withApp(cmd, (app) => runAsk(app, question, opts, out));

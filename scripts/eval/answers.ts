@@ -24,6 +24,8 @@ export interface GroupFigures {
   closestRelevant: number;
   /** Detail questions whose answer states the fact. */
   facts: number;
+  /** A relevant paper among the first five retrieved (what the judge could at best find). */
+  inTop5: number;
 }
 
 const norm = (t: string) => t.replace(/\s+/g, ' ').toLowerCase();
@@ -37,13 +39,14 @@ export async function askAll(app: App, cases: AskCase[]): Promise<AskResult[]> {
 }
 
 export function figures(results: AskResult[]): GroupFigures {
-  const f: GroupFigures = { n: results.length, answer: 0, closest: 0, none: 0, wrong: 0, closestRelevant: 0, facts: 0 };
+  const f: GroupFigures = { n: results.length, answer: 0, closest: 0, none: 0, wrong: 0, closestRelevant: 0, facts: 0, inTop5: 0 };
   for (const { c, a } of results) {
     f[a.outcome]++;
     const rel = new Set(c.relevant);
     if (a.outcome === 'answer' && (!shouldAnswer(c.group) || !a.citations.some((x) => rel.has(x.paper.id)))) f.wrong++;
     if (a.outcome === 'closest' && a.closest.some((x) => rel.has(x.paper.id))) f.closestRelevant++;
     if (c.fact && a.outcome === 'answer' && norm(a.text).includes(norm(c.fact))) f.facts++;
+    if (a.retrieved.slice(0, 5).some((h) => rel.has(h.paper.id))) f.inTop5++;
   }
   return f;
 }
@@ -68,15 +71,16 @@ export async function reportAnswers(app: App): Promise<{ failures: string[]; res
   const cases = loadAskCases();
   const results = await askAll(app, cases);
   console.log(`\nAnswers (${app.config.llm.provider} answerer, corpus, calibration ${(await app.asker()).judge.calibration.model}): ${cases.length} questions`);
-  console.log('  group         split    n  answer closest  none  wrong  closest has relevant  states fact');
+  console.log('  group         split    n  answer closest  none  wrong  relevant in top 5  closest lists one  states fact (of answered)');
   for (const split of ['dev', 'test'] as Split[]) {
     for (const g of GROUPS as Group[]) {
       const rs = results.filter((r) => r.c.group === g && r.c.split === split);
       if (!rs.length) continue;
       const f = figures(rs);
-      const rel = shouldAnswer(g) ? `${f.closestRelevant}/${f.closest}`.padStart(9) : '        -';
-      const fact = g === 'detail' ? `${f.facts}/${f.n} (${pct(f.facts, f.n).trim()})` : '-';
-      console.log(`  ${g.padEnd(13)} ${split.padEnd(5)} ${String(f.n).padStart(4)}  ${pct(f.answer, f.n)}    ${pct(f.closest, f.n)}  ${pct(f.none, f.n)}  ${String(f.wrong).padStart(4)}  ${rel.padStart(20)}  ${fact.padStart(11)}`);
+      const top5 = shouldAnswer(g) ? pct(f.inTop5, f.n) : '   -';
+      const rel = shouldAnswer(g) ? `${f.closestRelevant}/${f.closest}` : '-';
+      const fact = g === 'detail' ? `${f.facts}/${f.answer} (${pct(f.facts, f.answer).trim()})` : '-';
+      console.log(`  ${g.padEnd(13)} ${split.padEnd(5)} ${String(f.n).padStart(4)}  ${pct(f.answer, f.n)}    ${pct(f.closest, f.n)}  ${pct(f.none, f.n)}  ${String(f.wrong).padStart(4)}  ${top5.padStart(17)}  ${rel.padStart(17)}  ${fact.padStart(24)}`);
     }
   }
   for (const split of ['dev', 'test'] as Split[]) {
