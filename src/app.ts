@@ -17,6 +17,7 @@ import { describeRetry, type RetryInfo } from './http.ts';
 import { SubscriptionStore } from './store/subscription-store.ts';
 import { TopicMatcher } from './subscriptions/matcher.ts';
 import { CorpusStats } from './retrieval/corpus-stats.ts';
+import type { Paper } from './types.ts';
 
 /** The index was built by another embedding model than the configured one. */
 export class ModelMismatchError extends Error {
@@ -73,7 +74,13 @@ export class App {
    * embeds topics and titles itself; the vector index gives it the papers' vectors for topic profiles.
    */
   topicMatcher(): Promise<TopicMatcher> {
-    this.matcherP ??= Promise.all([this.embeddings(), this.vectors()]).then(([emb, vectors]) => new TopicMatcher(this.store, emb, { vectors, stats: this.stats }));
+    this.matcherP ??= (async () => {
+      const [emb, vectors, model] = await Promise.all([this.embeddings(), this.vectors(), createChatModel(this.config.llm)]);
+      // With a chat model, papers just under the threshold are checked by it (at most 40 per digest day).
+      const gen = model ? new GenerativeAnswerer(model, this.config.llm.timeoutMs) : undefined;
+      const confirm = gen ? { check: (topic: string, paper: Paper) => gen.isAbout(topic, paper), band: 0.15, max: 40 } : undefined;
+      return new TopicMatcher(this.store, emb, { vectors, stats: this.stats, ...(confirm ? { confirm } : {}) });
+    })();
     return this.matcherP;
   }
 

@@ -22,6 +22,8 @@ import { MAX_TOPICS_PER_USER, SubscriptionError, SubscriptionStore } from '../sr
 import { MATCH_THRESHOLD, TopicMatcher } from '../src/subscriptions/matcher.ts';
 import { planNotifications } from '../src/subscriptions/plan.ts';
 import { stem } from '../src/stem.ts';
+import { FakeListChatModel } from '@langchain/core/utils/testing';
+import { GenerativeAnswerer } from '../src/answer/generative.ts';
 import { conjuncts, MAX_TOPIC_LENGTH, parseTopic, TopicError, topicKey } from '../src/subscriptions/topic.ts';
 import type { Paper } from '../src/types.ts';
 import { HashEmbeddings } from './helpers/hash-embeddings.ts';
@@ -315,6 +317,33 @@ describe('TopicMatcher and planNotifications (hashed-word embeddings)', () => {
     expect(m.reason).toMatch(/^similarity -?\d\.\d\d, matched "proposal network"$/);
     expect(m.coverage).toBeGreaterThan(0.5);
     await expect(matcher.match([''], all)).rejects.toBeInstanceOf(TopicError);
+  });
+
+  it('with a chat model, a pair just under the threshold is matched when the model says the paper is about the topic', async () => {
+    const all = papers.papersBetween({});
+    const topics = ['proposal network', 'weather forecasting', 'protein folding', 'robot grasping', 'code generation', 'drafting tokens faster', 'tactile robot hands'];
+    // Find pairs within 0.15 under the threshold: what the model is asked about.
+    const near = (await matcher.match(topics, all, { threshold: MATCH_THRESHOLD - 0.15 })).flatMap((r, i) =>
+      r.matches.filter((m) => m.score < MATCH_THRESHOLD).map((m) => ({ topic: topics[i]!, id: m.paper.id })),
+    );
+    expect(near.length).toBeGreaterThan(0);
+    const ask = async (verdict: string) => {
+      const model = new FakeListChatModel({ responses: [verdict] });
+      const gen = new GenerativeAnswerer(model, 2000);
+      const asked: string[] = [];
+      const m = new TopicMatcher(papers, new HashEmbeddings(), {
+        confirm: { check: (topic, p) => (asked.push(`${topic}|${p.id}`), gen.isAbout(topic, p)), band: 0.15, max: 40 },
+      });
+      return { res: await m.match(topics, all), asked };
+    };
+    const yes = await ask('YES');
+    expect(yes.asked.sort()).toEqual(near.map((n) => `${n.topic}|${n.id}`).sort());
+    const confirmed = yes.res.flatMap((r) => r.matches.filter((m) => m.reason.endsWith('confirmed by the language model')));
+    expect(confirmed).toHaveLength(near.length);
+    const no = await ask('NO');
+    expect(no.res.flatMap((r) => r.matches).filter((m) => m.score < MATCH_THRESHOLD)).toEqual([]);
+    const plain = await matcher.match(topics, all);
+    expect(no.res.map((r) => r.matches.map((m) => m.paper.id))).toEqual(plain.map((r) => r.matches.map((m) => m.paper.id)));
   });
 
   it('plans one entry per user with each paper once, and never notifies a paper twice', async () => {

@@ -95,6 +95,15 @@ export interface TopicMatches {
   matches: TopicMatch[];
 }
 
+/** A chat model's check of a pair just under the threshold: is this paper about the topic? */
+export interface MatchConfirmation {
+  check(topic: string, paper: Paper): Promise<boolean>;
+  /** How far under the threshold a pair is still asked about. */
+  band: number;
+  /** At most this many pairs asked per `match` call. */
+  max: number;
+}
+
 export interface MatchOptions {
   /** Default `MATCH_THRESHOLD`; `-Infinity` scores every pair (for evaluation). */
   threshold?: number;
@@ -178,6 +187,9 @@ export class TopicMatcher {
   private readonly prepared = new Map<string, PreparedTopic>();
   private readonly vectors = new Map<string, Float32Array>();
   private readonly stats: CorpusStats;
+  private readonly confirm?: MatchConfirmation;
+  /** The chat model's verdicts, per topic and paper: a pair is asked once. */
+  private readonly confirmed = new Map<string, boolean>();
   readonly threshold: number;
 
   private readonly vectorIndex?: VectorIndex;
@@ -188,9 +200,10 @@ export class TopicMatcher {
   constructor(
     private readonly store: PaperStore,
     private readonly embeddings: DigestEmbeddings,
-    opts: { threshold?: number; vectors?: VectorIndex; stats?: CorpusStats } = {},
+    opts: { threshold?: number; vectors?: VectorIndex; stats?: CorpusStats; confirm?: MatchConfirmation } = {},
   ) {
     this.threshold = opts.threshold ?? MATCH_THRESHOLD;
+    this.confirm = opts.confirm;
     this.stats = opts.stats ?? new CorpusStats(store);
     this.vectorIndex = opts.vectors;
   }
@@ -210,20 +223,40 @@ export class TopicMatcher {
     const parsed = topics.map((t) => (typeof t === 'string' ? this.parse(t) : t));
     const prepared = await this.prepareTopics(parsed);
     const day = await this.preparePapers(papers);
+    // With a chat model, pairs just under the threshold are asked about (the best first, a bounded number).
+    const confirm = this.confirm && Number.isFinite(threshold) ? this.confirm : undefined;
+    const floor = confirm ? threshold - confirm.band : threshold;
     const byKey = new Map<string, TopicMatch[]>();
-    return prepared.map((pt, i) => {
-      let matches = byKey.get(pt.topic.key);
-      if (!matches) {
-        matches = [];
-        for (const pp of day) {
-          const m = this.score(pt, pp, threshold);
-          if (m) matches.push(m);
-        }
-        matches.sort((a, b) => b.score - a.score || b.paper.upvotes - a.paper.upvotes);
-        byKey.set(pt.topic.key, matches);
+    const borderline: { pt: PreparedTopic; m: TopicMatch }[] = [];
+    for (const pt of prepared) {
+      if (byKey.has(pt.topic.key)) continue;
+      const matches: TopicMatch[] = [];
+      for (const pp of day) {
+        const m = this.score(pt, pp, floor);
+        if (!m) continue;
+        if (m.score >= threshold) matches.push(m);
+        else if (pt.topic.kind === 'semantic') borderline.push({ pt, m });
       }
-      return { topic: parsed[i]!, matches }; // as this caller wrote it (the cache holds the first wording)
-    });
+      byKey.set(pt.topic.key, matches);
+    }
+    if (confirm && borderline.length) {
+      borderline.sort((a, b) => b.m.score - a.m.score);
+      for (const { pt, m } of borderline.slice(0, confirm.max)) {
+        const key = `${pt.topic.key}\u0000${m.paper.id}`;
+        let yes = this.confirmed.get(key);
+        if (yes === undefined) {
+          try {
+            yes = await confirm.check(pt.topic.text, m.paper);
+          } catch {
+            break; // the model is unavailable: the offline matches stand
+          }
+          this.confirmed.set(key, yes);
+        }
+        if (yes) byKey.get(pt.topic.key)!.push({ ...m, reason: `${m.reason}, confirmed by the language model` });
+      }
+    }
+    for (const matches of byKey.values()) matches.sort((a, b) => b.score - a.score || b.paper.upvotes - a.paper.upvotes);
+    return prepared.map((pt, i) => ({ topic: parsed[i]!, matches: byKey.get(pt.topic.key)! })); // as this caller wrote it
   }
 
   private readonly parsed = new Map<string, Topic>();
