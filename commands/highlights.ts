@@ -17,7 +17,7 @@ import { firstPostAtOrAfter } from '../src/highlights/scheduler.ts';
 import type { BotContext } from '../src/discord/command.ts';
 import { UserError } from '../src/discord/command.ts';
 import { highlightsEmbed } from '../src/discord/highlights-post.ts';
-import { NO_MENTIONS } from '../src/discord/reply.ts';
+import { notify, NO_MENTIONS } from '../src/discord/reply.ts';
 
 export const data = new SlashCommandBuilder()
   .setName('highlights')
@@ -46,8 +46,6 @@ export const data = new SlashCommandBuilder()
 
 const TIME = /^([01]?\d|2[0-3]):([0-5]\d)$/;
 
-const reply = (i: ChatInputCommandInteraction, content: string) =>
-  i.reply({ content, flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
 
 export async function execute(i: ChatInputCommandInteraction, ctx: BotContext): Promise<void> {
   const guildId = i.guildId;
@@ -70,14 +68,14 @@ export async function execute(i: ChatInputCommandInteraction, ctx: BotContext): 
     const postTime = `${m[1]!.padStart(2, '0')}:${m[2]}`;
     const s = store.setSettings({ guildId, channelId: channel.id, postTime, timeZone: tz, count }, ctx.now());
     const next = firstPostAtOrAfter(s, ctx.now());
-    await reply(i, withNotices(`Daily highlights: top ${count} papers in <#${channel.id}> at ${postTime} ${tz} (next check <t:${Math.floor(next.getTime() / 1000)}:f>). Each digest day is posted once.`));
+    await notify(i, withNotices(`Daily highlights: top ${count} papers in <#${channel.id}> at ${postTime} ${tz} (next check <t:${Math.floor(next.getTime() / 1000)}:f>). Each digest day is posted once.`));
     return;
   }
   if (sub === 'subscriptions-channel') {
     const channel = i.options.getChannel('channel');
     const had = ctx.app.subscriptions.subscriptionChannel(guildId);
     ctx.app.subscriptions.setSubscriptionChannel(guildId, channel?.id ?? null);
-    await reply(
+    await notify(
       i,
       withNotices(
         channel
@@ -94,17 +92,17 @@ export async function execute(i: ChatInputCommandInteraction, ctx: BotContext): 
     const subsChannel = ctx.app.subscriptions.subscriptionChannel(guildId);
     const subsLine = subsChannel ? `\nTopic subscriptions may be posted in <#${subsChannel}>.` : '';
     if (!s || !s.enabled) {
-      await reply(i, withNotices(`Highlights are off in this server. Turn them on with \`/highlights set\`.${subsLine}`));
+      await notify(i, withNotices(`Highlights are off in this server. Turn them on with \`/highlights set\`.${subsLine}`));
       return;
     }
     const last = store.posts(guildId).slice(-3).reverse();
     const posts = last.length ? last.map((p) => `- ${p.day}: ${p.status}${p.error ? ` (${p.error})` : ''}`).join('\n') : '- none yet';
-    await reply(i, withNotices(`Top ${s.count} papers in <#${s.channelId}> at ${s.postTime} ${s.timeZone}.\nLast posts:\n${posts}${subsLine}`));
+    await notify(i, withNotices(`Top ${s.count} papers in <#${s.channelId}> at ${s.postTime} ${s.timeZone}.\nLast posts:\n${posts}${subsLine}`));
     return;
   }
   if (sub === 'off') {
     const was = store.disable(guildId, ctx.now());
-    await reply(i, withNotices(was ? 'Highlights are off. Turn them back on with `/highlights set`.' : 'Highlights were already off.'));
+    await notify(i, withNotices(was ? 'Highlights are off. Turn them back on with `/highlights set`.' : 'Highlights were already off.'));
     return;
   }
   // preview

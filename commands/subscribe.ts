@@ -8,7 +8,9 @@ import type { BotContext } from '../src/discord/command.ts';
 import { UserError } from '../src/discord/command.ts';
 import { escapeText } from '../src/discord/escape.ts';
 import { parseTopic, MAX_TOPIC_LENGTH, type Topic } from '../src/subscriptions/topic.ts';
-import { asUserError, deliveryText, reply } from './subscriptions.ts';
+import { UserFacingError } from '../src/errors.ts';
+import { notify } from '../src/discord/reply.ts';
+import { deliveryText } from './subscriptions.ts';
 
 export const data = new SlashCommandBuilder()
   .setName('subscribe')
@@ -63,11 +65,10 @@ export async function execute(i: ChatInputCommandInteraction, ctx: BotContext): 
   try {
     result = subs.subscribe(i.user.id, topic);
   } catch (err) {
-    const e = asUserError(err);
-    if (e instanceof UserError && mode && mode !== 'topic' && [...topic].length > MAX_TOPIC_LENGTH) {
-      throw new UserError(`${e.message} (mode ${mode} stores it as ${mode}:"…", which counts too)`);
+    if (err instanceof UserFacingError && mode && mode !== 'topic' && [...topic].length > MAX_TOPIC_LENGTH) {
+      throw new UserError(`${escapeText(err.message)} (mode ${mode} stores it as ${mode}:"…", which counts too)`);
     }
-    throw e;
+    throw err;
   }
   const { subscription, count } = result;
   const parsed = parseTopic(subscription.topic);
@@ -76,5 +77,5 @@ export async function execute(i: ChatInputCommandInteraction, ctx: BotContext): 
     `Each new digest day, the papers on any of your topics come ${deliveryText(ctx.app, i.user.id)}, in one message; a paper is never sent twice.`,
   ];
   if (subs.subscriber(i.user.id)?.paused) lines.push('Your subscriptions are paused: `/subscriptions resume` to get the messages.');
-  await reply(i, lines.join('\n'));
+  await notify(i, lines.join('\n'));
 }

@@ -9,8 +9,7 @@ import type { BotContext } from '../src/discord/command.ts';
 import { UserError } from '../src/discord/command.ts';
 import { escapeText, plainText } from '../src/discord/escape.ts';
 import { COLORS } from '../src/discord/present.ts';
-import { NO_MENTIONS } from '../src/discord/reply.ts';
-import { SubscriptionError, TopicError } from '../src/store/subscription-store.ts';
+import { notify, NO_MENTIONS } from '../src/discord/reply.ts';
 
 export const data = new SlashCommandBuilder()
   .setName('subscriptions')
@@ -32,13 +31,6 @@ export const data = new SlashCommandBuilder()
   )
   .toJSON();
 
-/** Store and topic errors are meant for the user; their text quotes the topic, so it is escaped. */
-export function asUserError(err: unknown): unknown {
-  return err instanceof SubscriptionError || err instanceof TopicError ? new UserError(escapeText(err.message)) : err;
-}
-
-export const reply = (i: ChatInputCommandInteraction, content: string) =>
-  i.reply({ content, flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
 
 /** Where this user's messages go now, in words (`by DM`, `in #channel with a mention`), with any caveat. */
 export function deliveryText(app: App, userId: string): string {
@@ -69,35 +61,32 @@ export async function execute(i: ChatInputCommandInteraction, ctx: BotContext): 
   const subs = ctx.app.subscriptions;
   const userId = i.user.id;
   const sub = i.options.getSubcommand();
-  try {
-    if (sub === 'list') {
-      if (!subs.list(userId).length) {
-        await reply(i, 'You follow no topics yet. Follow one with `/subscribe`, e.g. `/subscribe topic:speculative decoding`.');
-        return;
-      }
-      await i.reply({ embeds: [listEmbed(ctx.app, userId)], flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
+  if (sub === 'list') {
+    if (!subs.list(userId).length) {
+      await notify(i, 'You follow no topics yet. Follow one with `/subscribe`, e.g. `/subscribe topic:speculative decoding`.');
       return;
     }
-    if (sub === 'pause' || sub === 'resume') {
-      const paused = sub === 'pause';
-      const was = subs.subscriber(userId)?.paused;
-      subs.setPaused(userId, paused);
-      if (was === paused) await reply(i, paused ? 'Your subscriptions were already paused.' : 'Your subscriptions were not paused.');
-      else if (paused) await reply(i, 'Paused: you get no messages until `/subscriptions resume`. Your topics are kept.');
-      else await reply(i, `Resumed: new papers on your topics come ${deliveryText(ctx.app, userId)}, starting with the next digest day.`);
-      return;
-    }
-    // delivery
-    const mode = i.options.getString('mode', true);
-    if (mode === 'dm') {
-      subs.setDelivery(userId, 'dm');
-      await reply(i, 'Your matches now come by DM. Allow DMs from server members (Privacy Settings) so that I can reach you.');
-      return;
-    }
-    if (!i.guildId) throw new UserError("`here` means a server's subscription channel: use it in that server.");
-    subs.setDelivery(userId, 'channel', i.guildId);
-    await reply(i, `Your matches now come ${deliveryText(ctx.app, userId)}. Back to DMs: \`/subscriptions delivery mode:dm\`.`);
-  } catch (err) {
-    throw asUserError(err);
+    await i.reply({ embeds: [listEmbed(ctx.app, userId)], flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
+    return;
   }
+  if (sub === 'pause' || sub === 'resume') {
+    const paused = sub === 'pause';
+    const was = subs.subscriber(userId)?.paused;
+    subs.setPaused(userId, paused);
+    if (was === paused) await notify(i, paused ? 'Your subscriptions were already paused.' : 'Your subscriptions were not paused.');
+    else if (paused) await notify(i, 'Paused: you get no messages until `/subscriptions resume`. Your topics are kept.');
+    else await notify(i, `Resumed: new papers on your topics come ${deliveryText(ctx.app, userId)}, starting with the next digest day.`);
+    return;
+  }
+  // delivery
+  const mode = i.options.getString('mode', true);
+  if (mode === 'dm') {
+    subs.setDelivery(userId, 'dm');
+    await notify(i, 'Your matches now come by DM. Allow DMs from server members (Privacy Settings) so that I can reach you.');
+    return;
+  }
+  if (!i.guildId) throw new UserError("`here` means a server's subscription channel: use it in that server.");
+  subs.setDelivery(userId, 'channel', i.guildId);
+  await notify(i, `Your matches now come ${deliveryText(ctx.app, userId)}. Back to DMs: \`/subscriptions delivery mode:dm\`.`);
 }
+

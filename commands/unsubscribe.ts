@@ -3,7 +3,7 @@ import { SlashCommandBuilder, type AutocompleteInteraction, type ChatInputComman
 import type { BotContext } from '../src/discord/command.ts';
 import { escapeText, plainText, truncate } from '../src/discord/escape.ts';
 import { fold } from '../src/subscriptions/topic.ts';
-import { asUserError, reply } from './subscriptions.ts';
+import { notify } from '../src/discord/reply.ts';
 
 export const data = new SlashCommandBuilder()
   .setName('unsubscribe')
@@ -27,15 +27,11 @@ export async function execute(i: ChatInputCommandInteraction, ctx: BotContext): 
   const typed = i.options.getString('topic', true);
   const id = BY_ID.exec(typed.trim())?.[1];
   const topic = (id && subs.list(i.user.id).find((s) => s.id === Number(id))?.topic) || typed;
-  try {
-    const removed = subs.unsubscribe(i.user.id, topic);
-    const left = subs.list(i.user.id).length;
-    await reply(
-      i,
-      `Unsubscribed from **${escapeText(removed.topic)}**. ` +
-        (left ? `You follow ${left} other topic${left === 1 ? '' : 's'} (\`/subscriptions list\`).` : 'You follow no topics now: no more messages.'),
-    );
-  } catch (err) {
-    throw asUserError(err);
-  }
+  const removed = subs.unsubscribe(i.user.id, topic); // a SubscriptionError is shown to the user as is (router)
+  const left = subs.list(i.user.id).length;
+  await notify(
+    i,
+    `Unsubscribed from **${escapeText(removed.topic)}**. ` +
+      (left ? `You follow ${left} other topic${left === 1 ? '' : 's'} (\`/subscriptions list\`).` : 'You follow no topics now: no more messages.'),
+  );
 }

@@ -18,7 +18,7 @@ import { App } from '../src/app.ts';
 import { runIngest } from '../src/cli/ingest.ts';
 import { loadConfig } from '../src/config.ts';
 import { createBot } from '../src/discord/bot.ts';
-import { createLogger } from '../src/discord/log.ts';
+import { createLogger } from '../src/log.ts';
 import { DiscordEmulator, type InteractionHandle } from '../test/discord/emulator.ts';
 import { deployCommands } from './deploy-commands.ts';
 import { percentile } from './eval/metrics.ts';

@@ -6,7 +6,7 @@
 import { REST, Routes, type RESTPutAPIApplicationCommandsResult } from 'discord.js';
 import { commands } from '../commands/index.ts';
 import { ConfigError, loadConfig, type Config } from '../src/config.ts';
-import { redact } from '../src/discord/log.ts';
+import { redact } from '../src/log.ts';
 
 export interface DeployResult {
   scope: 'guild' | 'global';

@@ -1,3 +1,4 @@
+import { UserFacingError } from './errors.ts';
 import path from 'node:path';
 import type { Config } from './config.ts';
 import { loadEmbeddings } from './embeddings/load.ts';
@@ -20,7 +21,7 @@ import { CorpusStats } from './retrieval/corpus-stats.ts';
 import type { Paper } from './types.ts';
 
 /** The index was built by another embedding model than the configured one. */
-export class ModelMismatchError extends Error {
+export class ModelMismatchError extends UserFacingError {
   override name = 'ModelMismatchError';
 }
 

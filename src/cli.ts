@@ -5,7 +5,9 @@
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { App } from './app.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import Database from 'better-sqlite3';
+import { loadConfig } from './config.ts';
+import { UserFacingError } from './errors.ts';
 import { formatSummary, runIngest, UsageError } from './cli/ingest.ts';
 import { runSearch } from './cli/search.ts';
 import { runAsk } from './cli/ask.ts';
@@ -186,7 +188,8 @@ export async function main(argv: string[]): Promise<number> {
       err(`error: ${e.message}`);
       return 2;
     }
-    const known = e instanceof Error && (e instanceof ConfigError || /Error$/.test(e.name) && e.name !== 'Error' && e.name !== 'TypeError');
+    // What a person can act on is one line; a database error too (its message names the problem); bugs keep their stack.
+    const known = e instanceof UserFacingError || e instanceof Database.SqliteError;
     err(`error: ${known ? (e as Error).message : (e as Error)?.stack ?? String(e)}`);
     return 1;
   }

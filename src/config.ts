@@ -1,8 +1,9 @@
+import { UserFacingError } from './errors.ts';
 import path from 'node:path';
 import { z } from 'zod';
 
 /** A configuration value is missing or invalid; the message names the variable and what it accepts. */
-export class ConfigError extends Error {
+export class ConfigError extends UserFacingError {
   override name = 'ConfigError';
 }
 

@@ -4,6 +4,7 @@
  * `HttpError` or `NetworkError` with messages meant for the person running the bot. Request headers (and so any
  * `Authorization`) never appear in errors, retry notices or logs.
  */
+import { UserFacingError } from './errors.ts';
 import pRetry, { AbortError, type FailedAttemptError } from 'p-retry';
 
 export type HttpMethod = 'GET' | 'HEAD';
@@ -56,7 +57,7 @@ export interface FetchWithRetryOptions {
 export const DEFAULT_NETWORK_HINT = 'Check your network or set HF_ENDPOINT to a reachable mirror.';
 
 /** The server answered with a non-2xx status (after retries, for 429/5xx). */
-export class HttpError extends Error {
+export class HttpError extends UserFacingError {
   override name = 'HttpError';
   readonly status: number;
   readonly statusText: string;
@@ -92,7 +93,7 @@ export class HttpError extends Error {
 }
 
 /** The server could not be reached at all: DNS failure, connection refused/reset, or a timeout. */
-export class NetworkError extends Error {
+export class NetworkError extends UserFacingError {
   override name = 'NetworkError';
   readonly url: string;
   readonly host: string;
@@ -111,7 +112,7 @@ export class NetworkError extends Error {
 }
 
 /** The server answered 2xx but the body is not what was expected (e.g. not JSON). Not retried. */
-export class ResponseFormatError extends Error {
+export class ResponseFormatError extends UserFacingError {
   override name = 'ResponseFormatError';
   readonly url: string;
   readonly bodyExcerpt: string;

@@ -1,3 +1,4 @@
+import { pushTo } from './helpers/log.ts';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -39,7 +40,7 @@ describe.skipIf(!haveModel)('the daily fetch job (needs ../shared/models/potion-
       ingester: () => app.ingester(),
       highlights: new HighlightsStore(app.db),
       now: () => clock,
-      log: (event, fields) => log.push({ event, fields }),
+      log: pushTo(log),
       catchUpDays: 4,
       onDayComplete: async (day) => void completed.push(day),
     });

@@ -1,3 +1,4 @@
+import { UserFacingError } from '../errors.ts';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { App } from '../app.ts';
@@ -94,6 +95,6 @@ export function formatSummary(s: IngestSummary): string {
 }
 
 /** Wrong use of a command: printed with a hint, exit code 2. */
-export class UsageError extends Error {
+export class UsageError extends UserFacingError {
   override name = 'UsageError';
 }

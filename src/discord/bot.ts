@@ -29,7 +29,7 @@ import { Cooldown } from './cooldown.ts';
 import { RecentAnswers } from '../answer/follow-up.ts';
 import type { Paper } from '../types.ts';
 import { truncate } from './escape.ts';
-import { createLogger, errorFields, type Logger } from './log.ts';
+import { createLogger, errorFields, type Logger } from '../log.ts';
 import { PageTimeouts } from './paginate.ts';
 import { NO_MENTIONS } from './reply.ts';
 import { createRouter, type Router } from './router.ts';

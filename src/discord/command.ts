@@ -2,6 +2,7 @@
  * What a slash-command module (commands/*.ts) provides, and what its handlers get to work with. Handlers stay
  * thin: they read options, call the app, and hand the result to present.ts.
  */
+import { UserFacingError } from '../errors.ts';
 import type {
   AutocompleteInteraction,
   ButtonInteraction,
@@ -14,7 +15,7 @@ import type { Asker } from '../answer/types.ts';
 import type { Paper } from '../types.ts';
 import type { App } from '../app.ts';
 import type { Cooldown } from './cooldown.ts';
-import type { Logger } from './log.ts';
+import type { Logger } from '../log.ts';
 import type { PageTimeouts } from './paginate.ts';
 
 export interface BotContext {
@@ -46,6 +47,6 @@ export interface BotCommand {
 }
 
 /** A problem with what the user asked for (a bad date, an unknown paper): shown to them as is, privately. */
-export class UserError extends Error {
+export class UserError extends UserFacingError {
   override name = 'UserError';
 }

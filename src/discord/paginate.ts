@@ -4,8 +4,8 @@
  * who ran the command) may page; the buttons are disabled after a timeout.
  */
 import { ActionRowBuilder, ButtonBuilder, ButtonStyle, type ButtonInteraction, type ChatInputCommandInteraction } from 'discord.js';
-import type { Logger } from './log.ts';
-import { errorFields } from './log.ts';
+import type { Logger } from '../log.ts';
+import { errorFields } from '../log.ts';
 import { NO_MENTIONS } from './reply.ts';
 
 export interface PageState {

@@ -5,8 +5,10 @@
  */
 import type { ButtonInteraction, ChatInputCommandInteraction, Interaction } from 'discord.js';
 import type { BotCommand, BotContext } from './command.ts';
+import { UserFacingError } from '../errors.ts';
 import { UserError } from './command.ts';
-import { errorFields } from './log.ts';
+import { escapeText } from './escape.ts';
+import { errorFields } from '../log.ts';
 import { notify } from './reply.ts';
 
 export const FRIENDLY_ERROR = 'Sorry, something went wrong while handling that. The error was logged; please try again in a moment.';
@@ -62,13 +64,16 @@ export function createRouter(list: BotCommand[], ctx: BotContext, hooks: RouterH
 
   async function fail(i: Interaction, err: unknown, command: string | undefined): Promise<void> {
     const base = { interaction: i.id, kind: kindOf(i), command, user: i.user.id, guild: i.guildId ?? null };
-    if (err instanceof UserError) ctx.logger.info('user_error', { ...base, message: err.message });
+    const forUser = err instanceof UserFacingError;
+    if (forUser) ctx.logger.info('user_error', { ...base, message: err.message });
     else ctx.logger.error('handler_error', { ...base, ...errorFields(err) });
+    // A UserError is written for Discord (markdown meant); other user-facing messages may quote what was typed.
+    const text = err instanceof UserError ? err.message : forUser ? escapeText(err.message) : FRIENDLY_ERROR;
     try {
       if (i.isAutocomplete()) {
         if (!i.responded) await i.respond([]);
       } else if (i.isChatInputCommand() || i.isButton()) {
-        await notify(i as ChatInputCommandInteraction | ButtonInteraction, err instanceof UserError ? err.message : FRIENDLY_ERROR);
+        await notify(i as ChatInputCommandInteraction | ButtonInteraction, text);
       }
     } catch (replyErr) {
       ctx.logger.error('error_reply_failed', { ...base, ...errorFields(replyErr) });

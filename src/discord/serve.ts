@@ -5,7 +5,7 @@
 import type { App } from '../app.ts';
 import { ConfigError, type Config } from '../config.ts';
 import { createBot, type BotOptions } from './bot.ts';
-import { createLogger, errorFields, type Logger } from './log.ts';
+import { createLogger, errorFields, type Logger } from '../log.ts';
 import { discordHighlightsPoster } from './highlights-post.ts';
 import { deliverDay } from './subscription-delivery.ts';
 import { startSchedules, type Schedules } from '../schedule/schedules.ts';
@@ -53,13 +53,12 @@ export async function serve(app: App, opts: ServeOptions = {}): Promise<void> {
     await bot.start();
     // Fetching, highlights and subscriptions start once the bot is ready: the first fetch catches up on missed
     // days, then posts what is due; commands are answered meanwhile.
-    const log = (event: string, fields?: Record<string, unknown>) => (/failed|error|deferred|dm_closed|invalid/.test(event) ? logger.warn : logger.info)(event, fields);
     schedules = startSchedules({
       app,
       poster: discordHighlightsPoster(bot.client),
-      log,
+      log: logger,
       // Each digest day, once its list is complete and ingested: every subscriber's matches, one message each.
-      onDayComplete: async (day) => void (await deliverDay(app, bot.client, day, log)),
+      onDayComplete: async (day) => void (await deliverDay(app, bot.client, day, logger)),
     });
     const sig = await stopped;
     logger.info('shutdown', { signal: sig });

@@ -13,6 +13,7 @@
 import { DiscordAPIError, HTTPError, type APIEmbed, type Client, type MessageCreateOptions } from 'discord.js';
 import pLimit from 'p-limit';
 import type { App } from '../app.ts';
+import type { Logger } from '../log.ts';
 import { paperUrl } from '../sources/normalize.ts';
 import { planNotifications, type PlannedNotification, type PlannedPaper } from '../subscriptions/plan.ts';
 import { escapeText, maskedLink, plainText, truncate } from './escape.ts';
@@ -20,7 +21,6 @@ import { COLORS, paperMeta } from './present.ts';
 import { NO_MENTIONS } from './reply.ts';
 import { LIMITS } from './split.ts';
 
-type Log = (event: string, fields?: Record<string, unknown>) => void;
 
 /** Topics shown per paper; more are counted. */
 const TOPICS_PER_PAPER = 3;
@@ -158,12 +158,12 @@ export interface DeliveryReport {
  * once per user ever, whatever the number of runs, re-ingests or restarts (the ledger in SubscriptionStore).
  * Call it after the day was ingested; it never throws for one user's failure.
  */
-export async function deliverDay(app: App, client: Client, day: string, log: Log, opts: { concurrency?: number } = {}): Promise<DeliveryReport> {
+export async function deliverDay(app: App, client: Client, day: string, log: Logger, opts: { concurrency?: number } = {}): Promise<DeliveryReport> {
   const subs = app.subscriptions;
   await app.corpusChanged(); // the day was just ingested: word statistics and topic profiles changed
   const matcher = await app.topicMatcher();
   const plan = await planNotifications({ subscriptions: subs, papers: app.store }, matcher, day, {
-    onInvalidTopic: (userId, topic, error) => log('subscriptions.invalid_topic', { user: userId, topic, error: error.message }),
+    onInvalidTopic: (userId, topic, error) => log.warn('subscriptions.invalid_topic', { user: userId, topic, error: error.message }),
   });
   const report: DeliveryReport = { day, planned: plan.length, sent: 0, dmClosed: 0, failed: 0, skipped: 0 };
   const limit = pLimit(opts.concurrency ?? DEFAULT_CONCURRENCY);
@@ -177,14 +177,14 @@ export async function deliverDay(app: App, client: Client, day: string, log: Log
       const { messageId, shown } = await sendNotification(client, n);
       subs.finishDelivery(n.userId, day, { status: 'sent', messageId, paperIds: shown.map((p) => p.paper.id) });
       report.sent++;
-      log('subscriptions.sent', { user: n.userId, day, target: n.target.kind, papers: shown.length });
+      log.info('subscriptions.sent', { user: n.userId, day, target: n.target.kind, papers: shown.length });
     } catch (err) {
       const message = describeError(err);
       subs.finishDelivery(n.userId, day, { status: 'failed', error: message });
       if (err instanceof DeliveryError && err.kind === 'dm-closed') {
         subs.markDmClosed(n.userId);
         report.dmClosed++;
-        log('subscriptions.dm_closed', { user: n.userId, day });
+        log.warn('subscriptions.dm_closed', { user: n.userId, day });
         return;
       }
       report.failed++;
@@ -195,7 +195,7 @@ export async function deliverDay(app: App, client: Client, day: string, log: Log
             'Ask a server admin, or get them by DM with `/subscriptions delivery mode:dm`.',
         );
       }
-      log('subscriptions.failed', { user: n.userId, day, target: n.target.kind, error: message });
+      log.warn('subscriptions.failed', { user: n.userId, day, target: n.target.kind, error: message });
     }
   };
 
@@ -207,11 +207,11 @@ export async function deliverDay(app: App, client: Client, day: string, log: Log
         } catch (err) {
           // The ledger itself failed (SQLite): this user is left out, the others go on.
           report.failed++;
-          log('subscriptions.failed', { user: n.userId, day, error: (err as Error).message });
+          log.warn('subscriptions.failed', { user: n.userId, day, error: (err as Error).message });
         }
       }),
     ),
   );
-  if (report.planned) log('subscriptions.done', { ...report });
+  if (report.planned) log.info('subscriptions.done', { ...report });
   return report;
 }

@@ -4,6 +4,7 @@
  * is complete, so an interrupted download never leaves a truncated file under the real name. Files already present
  * are skipped.
  */
+import { UserFacingError } from '../errors.ts';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -61,7 +62,7 @@ export interface HubDownloadResult {
 }
 
 /** A required file is not in the repository (404), or the repository cannot be accessed (401/403). */
-export class HubFileNotFoundError extends Error {
+export class HubFileNotFoundError extends UserFacingError {
   override name = 'HubFileNotFoundError';
   readonly repo: string;
   readonly file: string;
@@ -88,7 +89,7 @@ class BodyError extends Error {
 }
 
 /** A file's body kept breaking off mid-download; nothing was left under the file's real name. */
-export class HubDownloadInterruptedError extends Error {
+export class HubDownloadInterruptedError extends UserFacingError {
   override name = 'HubDownloadInterruptedError';
   readonly repo: string;
   readonly file: string;

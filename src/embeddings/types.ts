@@ -1,3 +1,4 @@
+import { UserFacingError } from '../errors.ts';
 import { Embeddings } from '@langchain/core/embeddings';
 
 /**
@@ -32,6 +33,6 @@ export interface EmbeddingsOptions {
 }
 
 /** Raised when no model can be loaded; the message says how to fix it. */
-export class ModelUnavailableError extends Error {
+export class ModelUnavailableError extends UserFacingError {
   override name = 'ModelUnavailableError';
 }

@@ -1,3 +1,4 @@
+import type { Logger } from '../log.ts';
 import { Cron } from 'croner';
 import type { VectorIndex } from '../index/vector-index.ts';
 import type { HighlightsStore, GuildSettings } from '../store/highlights-store.ts';
@@ -28,7 +29,6 @@ export interface PostOutcome {
   detail?: string;
 }
 
-type Log = (event: string, fields?: Record<string, unknown>) => void;
 
 /** A day's list keeps filling until about 02:30 UTC the next morning; after that it counts as complete. */
 export function completionOf(day: string): Date {
@@ -66,7 +66,7 @@ export interface SchedulerDeps {
   vectors: () => Promise<VectorIndex>;
   poster: HighlightsPoster;
   now: () => Date;
-  log: Log;
+  log: Logger;
   /** How many past days a server catches up on after downtime. */
   catchUpDays?: number;
 }
@@ -102,7 +102,7 @@ export class HighlightsScheduler {
           const o = await this.postDay(s, day);
           if (o) outcomes.push(o);
         } catch (err) {
-          this.deps.log('highlights.error', { guild: s.guildId, day, error: (err as Error).message });
+          this.deps.log.warn('highlights.error', { guild: s.guildId, day, error: (err as Error).message });
         }
       }
     }
@@ -119,7 +119,7 @@ export class HighlightsScheduler {
       const found = await poster.findPosted(claim.record.channelId, day).catch(() => undefined);
       if (found) {
         store.finishPost(s.guildId, day, { messageId: found }, this.deps.now());
-        log('highlights.recovered', { guild: s.guildId, day, message: found });
+        log.info('highlights.recovered', { guild: s.guildId, day, message: found });
         return { guildId: s.guildId, day, outcome: 'recovered' };
       }
     }
@@ -127,19 +127,19 @@ export class HighlightsScheduler {
     try {
       const messageId = await poster.send(s.channelId, h);
       store.finishPost(s.guildId, day, { messageId }, this.deps.now());
-      log('highlights.sent', { guild: s.guildId, day, channel: s.channelId, papers: h.papers.length });
+      log.info('highlights.sent', { guild: s.guildId, day, channel: s.channelId, papers: h.papers.length });
       return { guildId: s.guildId, day, outcome: 'sent' };
     } catch (err) {
       if (err instanceof PermanentPostError) {
         const why = err.reason === 'gone' ? 'the channel no longer exists' : 'I am not allowed to post there any more';
         store.finishPost(s.guildId, day, { error: err.message }, this.deps.now());
         store.addNotice(s.guildId, `I could not post the highlights of ${day} in <#${s.channelId}>: ${why}. Pick a channel with \`/highlights set\`.`, this.deps.now());
-        log('highlights.failed', { guild: s.guildId, day, channel: s.channelId, reason: err.reason });
+        log.warn('highlights.failed', { guild: s.guildId, day, channel: s.channelId, reason: err.reason });
         return { guildId: s.guildId, day, outcome: 'failed', detail: err.reason };
       }
       // Anything else may or may not have reached Discord: the claim stays and turns stale, and the next run
       // looks for the post before sending again. Late is better than twice.
-      log('highlights.deferred', { guild: s.guildId, day, error: (err as Error).message });
+      log.warn('highlights.deferred', { guild: s.guildId, day, error: (err as Error).message });
       return { guildId: s.guildId, day, outcome: 'deferred', detail: (err as Error).message };
     }
   }

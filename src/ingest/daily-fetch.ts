@@ -1,3 +1,4 @@
+import type { Logger } from '../log.ts';
 import { HttpError, NetworkError } from '../http.ts';
 import { papersFromApiResponse } from '../sources/files.ts';
 import { addDays, type HfDailyPapersApi } from '../sources/hf-api.ts';
@@ -18,7 +19,7 @@ export interface DailyFetcherDeps {
   ingester: () => Promise<Ingester>;
   highlights: HighlightsStore;
   now: () => Date;
-  log: (event: string, fields?: Record<string, unknown>) => void;
+  log: Logger;
   /** How many past days are fetched again when they were never fetched complete (downtime, first start). */
   catchUpDays?: number;
   /** Called for each day that is complete and was fetched complete in this run (subscriptions hook in here). */
@@ -70,18 +71,18 @@ export class DailyFetcher {
         const s = await run.finish();
         highlights.finishRun(id, { fetched: entries.length, added: s.added, updated: s.updated }, this.deps.now());
         outcomes.push({ day, fetched: entries.length, added: s.added, updated: s.updated });
-        if (s.added || s.updated) log('fetch.ingested', { day, fetched: entries.length, added: s.added, updated: s.updated });
+        if (s.added || s.updated) log.info('fetch.ingested', { day, fetched: entries.length, added: s.added, updated: s.updated });
         if (completionOf(day) <= startedAt) completed.push(day);
       } catch (err) {
         const message = (err as Error).message;
         highlights.finishRun(id, { error: message }, this.deps.now());
         outcomes.push({ day, fetched: 0, added: 0, updated: 0, error: message });
-        log('fetch.failed', { day, error: message });
+        log.warn('fetch.failed', { day, error: message });
         // Unreachable, or failing after its retries: the other days would fail the same way. Next run.
         if (err instanceof NetworkError || (err instanceof HttpError && (err.status === 429 || err.status >= 500))) break;
       }
     }
-    log('fetch.done', {
+    log.info('fetch.done', {
       days: outcomes.length,
       added: outcomes.reduce((n, o) => n + o.added, 0),
       failed: outcomes.filter((o) => o.error).length,
@@ -90,7 +91,7 @@ export class DailyFetcher {
       try {
         await this.deps.onDayComplete?.(day);
       } catch (err) {
-        log('fetch.on_day_complete_failed', { day, error: (err as Error).message });
+        log.error('fetch.on_day_complete_failed', { day, error: (err as Error).message });
       }
     }
     return outcomes;

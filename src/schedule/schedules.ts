@@ -4,16 +4,16 @@
  * state in SQLite, so a restart, an overlap or a skipped tick changes nothing but timing.
  */
 import { Cron } from 'croner';
+import type { Logger } from '../log.ts';
 import type { App } from '../app.ts';
 import { DailyFetcher } from '../ingest/daily-fetch.ts';
 import { HighlightsScheduler, type HighlightsPoster } from '../highlights/scheduler.ts';
 
-type Log = (event: string, fields?: Record<string, unknown>) => void;
 
 export interface SchedulesOptions {
   app: App;
   poster: HighlightsPoster;
-  log: Log;
+  log: Logger;
   /** Called for each digest day whose list is complete and fetched (subscriptions deliver here). */
   onDayComplete?: (day: string) => Promise<void>;
   now?: () => Date;
@@ -34,7 +34,7 @@ export function startSchedules(o: SchedulesOptions): Schedules {
   const now = o.now ?? (() => new Date());
   const { app, log } = o;
   const fetcher = new DailyFetcher({
-    api: app.hfApi((msg) => log('fetch.retry', { message: msg })),
+    api: app.hfApi((msg) => log.info('fetch.retry', { message: msg })),
     ingester: () => app.ingester(),
     highlights: app.highlights,
     now,
@@ -53,7 +53,7 @@ export function startSchedules(o: SchedulesOptions): Schedules {
     try {
       await job();
     } catch (err) {
-      log(`${what}.error`, { error: (err as Error).message });
+      log.error(`${what}.error`, { error: (err as Error).message });
     }
   };
 

@@ -1,3 +1,4 @@
+import { UserFacingError } from '../errors.ts';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Paper, Skipped } from '../types.ts';
@@ -14,7 +15,7 @@ export interface SourceBatch {
 }
 
 /** A file that could not be read at all (malformed JSON, not an API response). */
-export class SourceFileError extends Error {
+export class SourceFileError extends UserFacingError {
   override name = 'SourceFileError';
   constructor(readonly file: string, problem: string) {
     super(`${file}: ${problem}`);

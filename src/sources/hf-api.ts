@@ -2,6 +2,7 @@
  * Client of the live Hugging Face Daily Papers API: `GET {endpoint}/api/daily_papers?date=YYYY-MM-DD&limit=N[&p=K]`.
  * Entries are returned raw, exactly as the API sent them; turning them into `Paper`s happens elsewhere.
  */
+import { UserFacingError } from '../errors.ts';
 import { fetchJson, ResponseFormatError, type RetryInfo } from '../http.ts';
 
 export interface HfDailyPapersApiOptions {
@@ -26,7 +27,7 @@ export interface HfDailyPapersApiOptions {
 }
 
 /** A bad date or date range given by the caller. */
-export class DateInputError extends Error {
+export class DateInputError extends UserFacingError {
   override name = 'DateInputError';
 }
 

@@ -8,6 +8,7 @@
  * can be taken again after `staleAfterMs`; that window (sent but not yet recorded when the process died) is the
  * only way a message can go out twice. A `sent` or `failed` day is never claimed again.
  */
+import { UserFacingError } from '../errors.ts';
 import type { Db } from './database.ts';
 import { SqliteStore } from './sqlite-store.ts';
 import { parseTopic, TopicError, topicKey } from '../subscriptions/topic.ts';
@@ -19,7 +20,7 @@ export const DEFAULT_STALE_CLAIM_MS = 10 * 60_000;
 export type SubscriptionErrorCode = 'duplicate' | 'limit' | 'not-found' | 'channel-not-allowed';
 
 /** A request the store refuses; the message is for the user. (Invalid topics throw `TopicError`.) */
-export class SubscriptionError extends Error {
+export class SubscriptionError extends UserFacingError {
   override name = 'SubscriptionError';
   constructor(readonly code: SubscriptionErrorCode, message: string) {
     super(message);

@@ -9,13 +9,14 @@
  *
  * Every error message says what is wrong and how to write it instead; it is meant to be shown to the user as is.
  */
+import { UserFacingError } from '../errors.ts';
 import { queryTerms } from '../index/lexical-query.ts';
 import { stem } from '../stem.ts';
 
 export const MAX_TOPIC_LENGTH = 100;
 
 /** A topic that cannot be parsed; the message is for the user. */
-export class TopicError extends Error {
+export class TopicError extends UserFacingError {
   override name = 'TopicError';
 }
 

@@ -14,7 +14,7 @@ import { App } from '../../src/app.ts';
 import { runIngest } from '../../src/cli/ingest.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createBot, type Bot, type BotOptions } from '../../src/discord/bot.ts';
-import { createLogger } from '../../src/discord/log.ts';
+import { createLogger } from '../../src/log.ts';
 import { deployCommands } from '../../scripts/deploy-commands.ts';
 import { generateCorpus, newEntry, TOPICS, writeDays, type SynthPaper, type TopicKey } from '../helpers/synthetic-days.ts';
 import { DiscordEmulator, type DiscordEmulatorOptions, type Json, type RecordedRequest } from './emulator.ts';

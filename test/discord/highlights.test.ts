@@ -2,6 +2,7 @@
  * Daily highlights end to end: the scheduler posts through the real discord.js client to the Discord emulator,
  * driven by a controllable clock (no real waiting).
  */
+import { pushTo } from '../helpers/log.ts';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { discordHighlightsPoster, highlightsMarker } from '../../src/discord/highlights-post.ts';
 import { HighlightsScheduler } from '../../src/highlights/scheduler.ts';
@@ -26,7 +27,7 @@ describe.skipIf(!haveModel)(`daily highlights in Discord (${SKIP_REASON})`, () =
       vectors: () => h.app.vectors(),
       poster: discordHighlightsPoster(h.bot.client),
       now: () => clock,
-      log: (event, fields) => log.push({ event, fields }),
+      log: pushTo(log),
       catchUpDays: 2,
     });
 

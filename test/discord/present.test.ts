@@ -5,7 +5,7 @@ import { checkBotConfig } from '../../src/discord/serve.ts';
 import { loadConfig } from '../../src/config.ts';
 import { Cooldown } from '../../src/discord/cooldown.ts';
 import { escapeText, linkUrl, maskedLink, stripReasoning, truncate } from '../../src/discord/escape.ts';
-import { createLogger, redact } from '../../src/discord/log.ts';
+import { createLogger, redact } from '../../src/log.ts';
 import { pageButtons, parsePageId } from '../../src/discord/paginate.ts';
 import { answerMessages, renderAnswerText } from '../../src/discord/present.ts';
 import { firstSentences } from '../../src/sentences.ts';

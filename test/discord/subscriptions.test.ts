@@ -5,6 +5,7 @@
  * After every test: no unknown routes, no emulator errors, nothing that pings except the one mention of a
  * channel delivery, no handler errors.
  */
+import { pushTo } from '../helpers/log.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -150,7 +151,7 @@ describe.skipIf(!haveModel)(`topic subscriptions in Discord (${SKIP_REASON})`, (
   }
 
   const deliver = (day: string, app: App = h.app): Promise<DeliveryReport> =>
-    deliverDay(app, h.bot.client, day, (event, fields) => log.push({ event, fields }));
+    deliverDay(app, h.bot.client, day, pushTo(log));
 
   /** Runs a slash command; returns the callback's message data and the interaction handle. */
   async function command(user: APIUser, name: string, options: Json = {}, ctx: Json = {}) {

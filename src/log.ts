@@ -1,5 +1,5 @@
 /**
- * Structured logging for the bot: one JSON object per line on stderr (`{"t","level","event",...}`), so a log
+ * Structured logging for the bot and its jobs: one JSON object per line on stderr (`{"t","level","event",...}`), so a log
  * collector can parse it and a person can grep it. Secrets never reach the output: the bot token and any other
  * registered secret are replaced, and so are interaction/webhook tokens inside Discord URLs (they grant the
  * right to post as the bot for 15 minutes).
