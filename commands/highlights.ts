@@ -3,6 +3,7 @@
  * members may choose to get their topic-subscription matches (admins only: Manage Server).
  * Settings live in SQLite; the scheduler (src/highlights/scheduler.ts) does the posting.
  */
+import { isTimeZone } from '../src/dates.ts';
 import {
   ChannelType,
   InteractionContextType,
@@ -12,7 +13,7 @@ import {
   type ChatInputCommandInteraction,
 } from 'discord.js';
 import { buildHighlights } from '../src/highlights/build.ts';
-import { isTimeZone } from '../src/config.ts';
+
 import { firstPostAtOrAfter } from '../src/highlights/scheduler.ts';
 import type { BotContext } from '../src/discord/command.ts';
 import { UserError } from '../src/discord/command.ts';
@@ -45,7 +46,6 @@ export const data = new SlashCommandBuilder()
   .toJSON();
 
 const TIME = /^([01]?\d|2[0-3]):([0-5]\d)$/;
-
 
 export async function execute(i: ChatInputCommandInteraction, ctx: BotContext): Promise<void> {
   const guildId = i.guildId;

@@ -3,6 +3,7 @@
  * The terminal entry point: `npm run cli -- <command>`. Each command builds the app from the configuration
  * (environment + flags), runs, and exits with 0 (done), 1 (failed) or 2 (wrong usage).
  */
+import { DateInputError } from './dates.ts';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { App } from './app.ts';
 import Database from 'better-sqlite3';
@@ -14,7 +15,6 @@ import { runAsk } from './cli/ask.ts';
 import { runHighlights } from './cli/highlights.ts';
 import { runSubscriptionsAdd, runSubscriptionsList, runSubscriptionsMatch, runSubscriptionsRemove } from './cli/subscriptions.ts';
 import { embedProgressBar } from './cli/progress.ts';
-import { DateInputError } from './sources/hf-api.ts';
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 const err = (s: string) => process.stderr.write(`${s}\n`);

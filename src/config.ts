@@ -1,3 +1,4 @@
+import { isTimeZone } from './dates.ts';
 import { UserFacingError } from './errors.ts';
 import path from 'node:path';
 import { z } from 'zod';
@@ -39,15 +40,6 @@ const EnvSchema = z.object({
   MAX_CONCURRENT_ANSWERS: positiveInt(4),
 });
 
-/** True for a time zone this runtime knows (IANA names such as Europe/Paris, or UTC). */
-export function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const DEFAULT_LLM_MODELS = { openai: 'gpt-4o-mini', anthropic: 'claude-3-5-haiku-latest', ollama: 'llama3.1' } as const;
 

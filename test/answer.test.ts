@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
+import { staticDir, haveModel } from './helpers/shared.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { FakeListChatModel } from '@langchain/core/utils/testing';
 import { ChatOpenAI } from '@langchain/openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,9 +16,6 @@ import { runIngest } from '../src/cli/ingest.ts';
 import { LlmEmulator } from './helpers/llm-emulator.ts';
 import { newEntry, TOPICS, writeDays, type SynthPaper } from './helpers/synthetic-days.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const staticDir = path.resolve(repoRoot, '../shared/models/potion-base-4M-int8');
-const haveModel = existsSync(path.join(staticDir, 'model.safetensors'));
 
 /** A paper whose abstract tries to take over the model. */
 const HOSTILE: SynthPaper = {

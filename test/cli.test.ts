@@ -2,20 +2,17 @@
  * The real CLI (`node --import tsx src/cli.ts`, what `npm run cli` runs) as a child process, against an HfEmulator
  * serving synthetic digest days on 127.0.0.1. One data folder is ingested once and shared by the read-only tests.
  */
+import { repoRoot, staticDir, haveModel } from './helpers/shared.ts';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HfEmulator } from './helpers/hf-emulator.ts';
 import { newEntry, TOPICS, writeDays, type TopicKey } from './helpers/synthetic-days.ts';
 import { closedPort } from './helpers/net.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const staticDir = path.resolve(repoRoot, '../shared/models/potion-base-4M-int8');
-const haveModel = existsSync(path.join(staticDir, 'model.safetensors'));
 const MODEL_ID = `static:${path.basename(staticDir)}`;
 
 const DAYS: Record<string, TopicKey[]> = {

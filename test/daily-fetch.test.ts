@@ -1,9 +1,8 @@
+import { staticDir, haveModel } from './helpers/shared.ts';
 import { pushTo } from './helpers/log.ts';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { App } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
@@ -12,9 +11,6 @@ import { HighlightsStore } from '../src/store/highlights-store.ts';
 import { HfEmulator } from './helpers/hf-emulator.ts';
 import { generateCorpus } from './helpers/synthetic-days.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const staticDir = path.resolve(repoRoot, '../shared/models/potion-base-4M-int8');
-const haveModel = existsSync(path.join(staticDir, 'model.safetensors'));
 
 describe.skipIf(!haveModel)('the daily fetch job (needs ../shared/models/potion-base-4M-int8)', () => {
   let dir: string;

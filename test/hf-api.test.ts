@@ -1,9 +1,10 @@
+import { DateInputError, daysInRange, isValidDate } from '../src/dates.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { describeRetry, HttpError, NetworkError, parseRetryAfter, ResponseFormatError, type RetryInfo } from '../src/http.ts';
-import { DateInputError, daysInRange, HfDailyPapersApi, isValidDate } from '../src/sources/hf-api.ts';
+import { HfDailyPapersApi } from '../src/sources/hf-api.ts';
 import { HfEmulator } from './helpers/hf-emulator.ts';
 import { closedPort } from './helpers/net.ts';
 

@@ -1,8 +1,8 @@
+import { staticDir, haveModel } from './helpers/shared.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { App } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
@@ -10,9 +10,6 @@ import { loadStaticEmbeddings, readEmbeddingMatrix, StaticEmbeddings } from '../
 import { ModelUnavailableError } from '../src/embeddings/types.ts';
 import { HfEmulator } from './helpers/hf-emulator.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const staticDir = path.resolve(repoRoot, '../shared/models/potion-base-4M-int8');
-const haveModel = existsSync(path.join(staticDir, 'model.safetensors'));
 
 const REPO = 'test-org/potion-mirror';
 const FILES = ['config.json', 'tokenizer.json', 'model.safetensors'];

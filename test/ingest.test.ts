@@ -1,23 +1,21 @@
+import { repoRoot, staticDir, haveModel } from './helpers/shared.ts';
+import { daysInRange } from '../src/dates.ts';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { copyFile, cp, mkdir, mkdtemp, readFile, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { App, ModelMismatchError } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { chunkPaper } from '../src/index/chunk.ts';
 import type { IngestSummary } from '../src/ingest/ingester.ts';
 import { listApiFiles, readApiFile, type SourceBatch } from '../src/sources/files.ts';
-import { daysInRange } from '../src/sources/hf-api.ts';
+
 import { paperFromApiEntry } from '../src/sources/normalize.ts';
 import { HfEmulator } from './helpers/hf-emulator.ts';
 import { generateCorpus, longAbstract, newEntry, TOPICS, writeDays, type TopicKey } from './helpers/synthetic-days.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const staticDir = path.resolve(repoRoot, '../shared/models/potion-base-4M-int8');
-const haveModel = existsSync(path.join(staticDir, 'model.safetensors'));
 
 /** Days of the hand-written topic papers: Monday 3 to Tuesday 11 March 2025 (the weekend between is empty). */
 const TOPIC_DAYS: Record<TopicKey, string> = {

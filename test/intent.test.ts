@@ -1,5 +1,6 @@
+import { dayIn } from '../src/dates.ts';
 import { describe, expect, it } from 'vitest';
-import { dayIn, isMetadataOnly, parseIntent } from '../src/answer/intent.ts';
+import { isMetadataOnly, parseIntent } from '../src/answer/intent.ts';
 
 // Friday 2026-08-21, 23:30 UTC: already Saturday in Tokyo, still Friday in Los Angeles.
 const now = new Date('2026-08-21T23:30:00Z');

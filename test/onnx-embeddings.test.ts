@@ -1,16 +1,14 @@
+import { staticDir } from './helpers/shared.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { env, PreTrainedTokenizer } from '@huggingface/transformers';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadOnnxEmbeddings } from '../src/embeddings/onnx.ts';
 import { ModelUnavailableError, type DigestEmbeddings, type EmbeddingsOptions } from '../src/embeddings/types.ts';
 import { buildOnnxModelFromStatic } from './helpers/onnx-fixture.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const staticDir = path.resolve(repoRoot, '../shared/models/potion-base-4M-int8');
 const skipReason = existsSync(path.join(staticDir, 'model.safetensors'))
   ? undefined
   : `the shared static model is absent (${staticDir})`;

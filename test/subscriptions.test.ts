@@ -6,11 +6,10 @@
  * Most tests use a small deterministic embedding (hashed words), so they run without ../shared; those that check
  * matching quality use the real static model and skip without it.
  */
-import { existsSync } from 'node:fs';
+import { staticDir, haveModel } from './helpers/shared.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { App } from '../src/app.ts';
 import { runSubscriptionsMatch, type PlanJson, type TopicMatchJson } from '../src/cli/subscriptions.ts';
@@ -29,9 +28,6 @@ import type { Paper } from '../src/types.ts';
 import { HashEmbeddings } from './helpers/hash-embeddings.ts';
 import { TOPICS, type TopicKey } from './helpers/synthetic-days.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const staticDir = path.resolve(repoRoot, '../shared/models/potion-base-4M-int8');
-const haveModel = existsSync(path.join(staticDir, 'model.safetensors'));
 
 function paper(key: TopicKey, date: string, extra: Partial<Paper> = {}): Paper {
   const t = TOPICS[key];

@@ -1,16 +1,17 @@
+import { addDays, dayIn } from '../dates.ts';
 import type { DigestEmbeddings } from '../embeddings/types.ts';
 import type { CosineSpread } from '../index/vector-index.ts';
 import type { Retriever } from '../retrieval/retriever.ts';
 import type { CorpusStats } from '../retrieval/corpus-stats.ts';
 import { summaryLine } from '../sentences.ts';
 import type { PaperStore } from '../store/paper-store.ts';
-import { addDays } from '../sources/hf-api.ts';
+
 import type { DateRange, Hit, Paper } from '../types.ts';
 import { checkCitations, type CheckedAnswer } from './citations.ts';
 import { ExtractiveAnswerer, shortTitle } from './extractive.ts';
 import { parseFollowUp, type FollowUp } from './follow-up.ts';
 import { NO_ANSWER, type GenerativeAnswerer } from './generative.ts';
-import { dayIn, isMetadataOnly, parseIntent, type Intent } from './intent.ts';
+import { isMetadataOnly, parseIntent, type Intent } from './intent.ts';
 import { RelevanceJudge, type Judgement } from './judge.ts';
 import { cleanQuestion } from './question.ts';
 import type { Answer, Asker, AskOptions, ClosestPaper } from './types.ts';

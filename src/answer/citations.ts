@@ -17,7 +17,8 @@ export interface CheckedAnswer {
   keptSentences: number;
 }
 
-const CITE_GROUP = /\[(\d+(?:\s*[,;]\s*\d+)*)\]/g;
+/** A citation marker as any answerer writes it: `[2]`, `[1, 3]`, `[1;2]`. */
+export const CITE_GROUP = /\[(\d+(?:\s*[,;]\s*\d+)*)\]/g;
 const BULLET = /^(\s*(?:[-*•]|\d+[.)])\s+)/;
 /** A list line's label naming a source paper: `Title (2026-08-20): ` (a title may end in "?"). */
 const LABEL = /^(.{1,160}?) \((\d{4}-\d{2}-\d{2})\):\s+/;

@@ -1,6 +1,6 @@
 import type { DigestEmbeddings } from '../embeddings/types.ts';
 import { queryTerms } from '../index/lexical-query.ts';
-import { dot } from '../index/vector-index.ts';
+import { dot } from '../vector-math.ts';
 import type { Hit, Paper } from '../types.ts';
 import { BACKGROUND, CONTRIBUTION, splitSentences } from '../sentences.ts';
 import { stem, stems } from '../stem.ts';

@@ -1,5 +1,5 @@
+import { addDays, dayIn, isValidDate } from '../dates.ts';
 import type { DateRange } from '../types.ts';
-import { addDays, isValidDate } from '../sources/hf-api.ts';
 
 /** What a question asks of the digest's metadata, beside (or instead of) its text. */
 export interface Intent {
@@ -13,11 +13,6 @@ export interface Intent {
   withCode: boolean;
   /** The question without the date and metadata words: what it is about, or '' when it is only metadata. */
   topic: string;
-}
-
-/** The calendar day of `now` in `timeZone`, `YYYY-MM-DD`. */
-export function dayIn(timeZone: string, now: Date = new Date()): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
 }
 
 /** ISO weekday, Monday = 1 ... Sunday = 7, of a `YYYY-MM-DD`. */

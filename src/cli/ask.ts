@@ -1,7 +1,8 @@
+import { resolveDay } from '../dates.ts';
 import type { App } from '../app.ts';
 import type { Answer } from '../answer/types.ts';
 import { arxivUrl, paperUrl } from '../sources/normalize.ts';
-import { resolveDay } from './dates.ts';
+
 import { UsageError } from './ingest.ts';
 import { readBatchFile } from './batch.ts';
 

@@ -1,6 +1,7 @@
+import { resolveDay } from '../dates.ts';
 import type { App } from '../app.ts';
 import { buildHighlights, highlightsJson } from '../highlights/build.ts';
-import { resolveDay } from './dates.ts';
+
 import { UsageError } from './ingest.ts';
 
 export interface HighlightsCliOptions {

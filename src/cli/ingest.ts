@@ -1,3 +1,4 @@
+import { daysInRange, resolveDay, todayUtc } from '../dates.ts';
 import { UserFacingError } from '../errors.ts';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -5,10 +6,9 @@ import type { App } from '../app.ts';
 import type { IngestRun, IngestSummary } from '../ingest/ingester.ts';
 import { NetworkError } from '../http.ts';
 import { listApiFiles, papersFromApiResponse, readApiFile, SourceFileError, type SourceBatch } from '../sources/files.ts';
-import { daysInRange } from '../sources/hf-api.ts';
+
 import { papersFromPageText } from '../sources/page.ts';
 import { embedProgressBar } from './progress.ts';
-import { resolveDay, todayUtc } from './dates.ts';
 
 export interface IngestOptions {
   from?: string;

@@ -1,6 +1,7 @@
+import { resolveDay } from '../dates.ts';
 import type { App } from '../app.ts';
 import { paperUrl } from '../sources/normalize.ts';
-import { resolveDay } from './dates.ts';
+
 import type { Hit } from '../types.ts';
 import { UsageError } from './ingest.ts';
 import { readBatchFile } from './batch.ts';

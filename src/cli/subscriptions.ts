@@ -1,9 +1,10 @@
+import { resolveDay } from '../dates.ts';
 import type { App } from '../app.ts';
 import { paperUrl } from '../sources/normalize.ts';
 import { SubscriptionError } from '../store/subscription-store.ts';
 import { newPapersOf, planNotifications, type PlannedNotification } from '../subscriptions/plan.ts';
 import { parseTopic, TopicError } from '../subscriptions/topic.ts';
-import { resolveDay } from './dates.ts';
+
 import { UsageError } from './ingest.ts';
 
 export interface MatchCliOptions {

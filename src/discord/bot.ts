@@ -20,6 +20,7 @@ import {
   type Interaction,
 } from 'discord.js';
 import pLimit from 'p-limit';
+import { redactUrl } from '../http.ts';
 import type { App } from '../app.ts';
 import { ConfigError } from '../config.ts';
 import { commands as allCommands } from '../../commands/index.ts';
@@ -61,17 +62,6 @@ export interface Bot {
 
 export const DEFAULT_PAGINATION_TIMEOUT_MS = 10 * 60_000;
 
-/** A URL without any credentials in it (a REST proxy URL may carry some). */
-function safeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    return u.toString().replace(/\/$/, '');
-  } catch {
-    return '[unparsable url]';
-  }
-}
 
 export function createBot(opts: BotOptions): Bot {
   const { app } = opts;
@@ -186,7 +176,7 @@ export function createBot(opts: BotOptions): Bot {
         user: client.user?.tag,
         application: client.application?.id,
         guilds: client.guilds.cache.size,
-        api: safeUrl(cfg.apiUrl),
+        api: redactUrl(cfg.apiUrl).replace(/\/$/, ''), // a REST proxy URL may carry credentials
         commands: [...router.commands.keys()],
       });
       await checkRegistered();

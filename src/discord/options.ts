@@ -1,6 +1,6 @@
 /** Reading slash-command options the same way in every command. */
-import { resolveDay } from '../cli/dates.ts';
-import { DateInputError } from '../sources/hf-api.ts';
+
+import { DateInputError, resolveDay } from '../dates.ts';
 import type { DateRange } from '../types.ts';
 import { UserError } from './command.ts';
 import { escapeText } from './escape.ts';

@@ -3,8 +3,10 @@
  * itself. Every piece of outside text goes through escape.ts; every reply fits Discord's limits (split.ts).
  */
 import type { APIEmbed, APIEmbedField } from 'discord.js';
+import { CITE_GROUP } from '../answer/citations.ts';
 import type { Answer } from '../answer/types.ts';
 import { arxivUrl, paperUrl } from '../sources/normalize.ts';
+import type { StoreStats } from '../store/paper-store.ts';
 import type { DateRange, Hit, Paper } from '../types.ts';
 import { escapeText, linkUrl, maskedLink, plainText, stripReasoning, truncate } from './escape.ts';
 import { buildEmbeds, packMessages } from './split.ts';
@@ -17,8 +19,6 @@ export const COLORS = {
   paper: 0xff9d00,
   error: 0xed4245,
 } as const;
-
-const CITE_GROUP = /\[(\d+(?:\s*[,;]\s*\d+)*)\]/g;
 
 /**
  * The answer text with its `[n]` markers turned into links to the cited papers (`[[n]](url)`), everything else
@@ -196,12 +196,8 @@ export function paperEmbed(p: Paper): APIEmbed {
   })[0]!;
 }
 
-export interface AboutInfo {
-  papers: number;
-  chunks: number;
-  days: number;
-  from: string | null;
-  to: string | null;
+/** What /about shows: the index's figures, the model that built it and the configured answerer. */
+export interface AboutInfo extends StoreStats {
   model: string | null;
   answerer: string;
 }

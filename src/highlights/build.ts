@@ -1,4 +1,5 @@
-import { dot, type VectorIndex } from '../index/vector-index.ts';
+import type { VectorIndex } from '../index/vector-index.ts';
+import { dot } from '../vector-math.ts';
 import type { PaperStore } from '../store/paper-store.ts';
 import { paperUrl } from '../sources/normalize.ts';
 import { summaryLine } from '../sentences.ts';

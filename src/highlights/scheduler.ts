@@ -1,9 +1,10 @@
+import { addDays } from '../dates.ts';
 import type { Logger } from '../log.ts';
 import { Cron } from 'croner';
 import type { VectorIndex } from '../index/vector-index.ts';
 import type { HighlightsStore, GuildSettings } from '../store/highlights-store.ts';
 import type { PaperStore } from '../store/paper-store.ts';
-import { addDays } from '../sources/hf-api.ts';
+
 import { buildHighlights, type Highlights } from './build.ts';
 
 /** Where highlights go. The Discord implementation posts an embed to a channel. */
@@ -28,7 +29,6 @@ export interface PostOutcome {
   outcome: 'sent' | 'recovered' | 'failed' | 'deferred';
   detail?: string;
 }
-
 
 /** A day's list keeps filling until about 02:30 UTC the next morning; after that it counts as complete. */
 export function completionOf(day: string): Date {

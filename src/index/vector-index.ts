@@ -3,6 +3,7 @@ import path from 'node:path';
 // The LocalIndex module alone: vectra's package entry also loads its OpenAI and web-fetching helpers (~1.3 s).
 import { LocalIndex } from 'vectra/lib/LocalIndex.js';
 import type { DateRange } from '../types.ts';
+import { unitMean } from '../vector-math.ts';
 
 /** What each vector carries: its paper, digest day (as YYYYMMDD, for range filters) and chunk text hash. */
 export type VectorMeta = { p: string; d: number; h: string };
@@ -32,12 +33,6 @@ export interface VectorMatch {
 const INDEX_FILE = 'index.json';
 const BACKUP_FILE = 'index.json.bak';
 
-/** Dot product; for unit vectors, their cosine similarity. */
-export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
-}
 
 const dayNumber = (d: string): number => Number(d.replace(/-/g, ''));
 
@@ -197,13 +192,7 @@ export class VectorIndex {
 
   /** The unit-length mean of a paper's chunk vectors: the paper as one vector. Undefined when it has none. */
   centroidOf(paperId: string): Float32Array | undefined {
-    const vs = this.chunkIdsOf(paperId).map((id) => this.vectors.get(id)).filter((v): v is Float32Array => !!v);
-    if (!vs.length) return undefined;
-    const c = new Float32Array(vs[0]!.length);
-    for (const v of vs) for (let i = 0; i < v.length; i++) c[i]! += v[i]!;
-    const n = Math.sqrt(dot(c, c)) || 1;
-    for (let i = 0; i < c.length; i++) c[i]! /= n;
-    return c;
+    return unitMean(this.chunkIdsOf(paperId).map((id) => this.vectors.get(id)).filter((v): v is Float32Array => !!v));
   }
 
   /** The ids of the papers that have vectors. */

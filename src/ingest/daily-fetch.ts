@@ -1,7 +1,8 @@
+import { addDays } from '../dates.ts';
 import type { Logger } from '../log.ts';
 import { HttpError, NetworkError } from '../http.ts';
 import { papersFromApiResponse } from '../sources/files.ts';
-import { addDays, type HfDailyPapersApi } from '../sources/hf-api.ts';
+import { type HfDailyPapersApi } from '../sources/hf-api.ts';
 import type { HighlightsStore } from '../store/highlights-store.ts';
 import { completionOf } from '../highlights/scheduler.ts';
 import type { Ingester } from './ingester.ts';

@@ -1,5 +1,6 @@
 import type { DigestEmbeddings } from '../embeddings/types.ts';
-import { dot, type CosineSpread, type VectorIndex } from '../index/vector-index.ts';
+import type { CosineSpread, VectorIndex } from '../index/vector-index.ts';
+import { dot } from '../vector-math.ts';
 import type { PaperStore } from '../store/paper-store.ts';
 import type { DateRange, Hit } from '../types.ts';
 import { DEFAULT_FUSION, fuse, type Candidate, type FusionOptions } from './fusion.ts';

@@ -2,6 +2,7 @@
  * Client of the live Hugging Face Daily Papers API: `GET {endpoint}/api/daily_papers?date=YYYY-MM-DD&limit=N[&p=K]`.
  * Entries are returned raw, exactly as the API sent them; turning them into `Paper`s happens elsewhere.
  */
+import { assertDate, daysInRange } from '../dates.ts';
 import { UserFacingError } from '../errors.ts';
 import { fetchJson, ResponseFormatError, type RetryInfo } from '../http.ts';
 
@@ -26,10 +27,6 @@ export interface HfDailyPapersApiOptions {
   onRetry?: (info: RetryInfo) => void;
 }
 
-/** A bad date or date range given by the caller. */
-export class DateInputError extends UserFacingError {
-  override name = 'DateInputError';
-}
 
 /** Safety stop in case a server ignores `p` and keeps sending the same full page. */
 const MAX_PAGES = 100;
@@ -123,47 +120,6 @@ export class HfDailyPapersApi {
       headers: { accept: 'application/json', ...(o.token ? { authorization: `Bearer ${o.token}` } : {}) },
     };
   }
-}
-
-// --- dates -------------------------------------------------------------------------------------------------------
-
-/** True for a real calendar date written `YYYY-MM-DD`. */
-export function isValidDate(date: string): boolean {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
-  if (!m) return false;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const t = new Date(Date.UTC(y, mo - 1, d));
-  return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d;
-}
-
-export function assertDate(date: string, what = 'date'): void {
-  if (typeof date !== 'string' || !isValidDate(date)) {
-    throw new DateInputError(`Invalid ${what} ${JSON.stringify(date)}: expected a calendar date as YYYY-MM-DD, e.g. 2025-09-30.`);
-  }
-}
-
-/** `date` plus `n` days (`YYYY-MM-DD`, UTC calendar arithmetic). */
-export function addDays(date: string, n: number): string {
-  const t = Date.parse(`${date}T00:00:00Z`) + n * 86_400_000;
-  return new Date(t).toISOString().slice(0, 10);
-}
-
-/** The days from `since` to `until`, inclusive, after validating them and the range length. */
-export function daysInRange(since: string, until: string, maxDays = 400): string[] {
-  assertDate(since, 'since date');
-  assertDate(until, 'until date');
-  if (since > until) {
-    throw new DateInputError(`The range is reversed: since ${since} is after until ${until}.`);
-  }
-  const count = Math.round((Date.parse(`${until}T00:00:00Z`) - Date.parse(`${since}T00:00:00Z`)) / 86_400_000) + 1;
-  if (count > maxDays) {
-    throw new DateInputError(
-      `The range ${since}..${until} spans ${count} days; at most ${maxDays} days can be fetched at once. Split it into smaller ranges.`,
-    );
-  }
-  const days: string[] = [];
-  for (let i = 0; i < count; i++) days.push(addDays(since, i));
-  return days;
 }
 
 // --- helpers -----------------------------------------------------------------------------------------------------

@@ -43,7 +43,8 @@
  */
 import type { DigestEmbeddings } from '../embeddings/types.ts';
 import { queryTerms } from '../index/lexical-query.ts';
-import { dot, type VectorIndex } from '../index/vector-index.ts';
+import type { VectorIndex } from '../index/vector-index.ts';
+import { dot } from '../vector-math.ts';
 import type { PaperStore } from '../store/paper-store.ts';
 import { CorpusStats } from '../retrieval/corpus-stats.ts';
 import type { Paper } from '../types.ts';

@@ -13,7 +13,8 @@
  * Cost: building reads every paper's vector once and inverts a d x d matrix (~0.1 s for 5,400 papers, d = 128);
  * a profile is one FTS5 query, a mean over its anchors and one d x d product.
  */
-import { dot, type VectorIndex } from '../index/vector-index.ts';
+import type { VectorIndex } from '../index/vector-index.ts';
+import { dot } from '../vector-math.ts';
 import type { PaperStore } from '../store/paper-store.ts';
 
 /** Fewer anchors than this: no profile. */

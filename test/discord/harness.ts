@@ -5,11 +5,9 @@
  * emulator). Commands are registered with the real deploy-commands code first, so the emulator builds
  * interactions against the registered definitions and validates them like Discord.
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { App } from '../../src/app.ts';
 import { runIngest } from '../../src/cli/ingest.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -19,10 +17,10 @@ import { deployCommands } from '../../scripts/deploy-commands.ts';
 import { generateCorpus, newEntry, TOPICS, writeDays, type SynthPaper, type TopicKey } from '../helpers/synthetic-days.ts';
 import { DiscordEmulator, type DiscordEmulatorOptions, type Json, type RecordedRequest } from './emulator.ts';
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const staticModelDir = path.resolve(repoRoot, '../shared/models/potion-base-4M-int8');
-export const haveModel = existsSync(path.join(staticModelDir, 'model.safetensors'));
-export const SKIP_REASON = 'needs ../shared/models/potion-base-4M-int8 (the static embedding model)';
+import { staticDir as staticModelDir } from '../helpers/shared.ts';
+
+export { haveModel, repoRoot, SKIP_REASON } from '../helpers/shared.ts';
+export { staticModelDir };
 
 export const LATEST_DAY = '2025-03-11';
 export const TOPIC_DAYS: Record<TopicKey, string> = {
