@@ -51,6 +51,7 @@ export async function execute(i: ChatInputCommandInteraction, ctx: BotContext): 
   const guildId = i.guildId;
   if (!guildId) throw new UserError('Highlights are set per server: use this command in a server.');
   const store = ctx.app.highlights;
+  const settings = ctx.app.guildSettings;
   const sub = i.options.getSubcommand();
   const notices = store.takeNotices(guildId, ctx.now());
   const withNotices = (text: string) => (notices.length ? `${text}\n\n**Earlier problems:**\n${notices.map((n) => `- ${n}`).join('\n')}` : text);
@@ -66,15 +67,15 @@ export async function execute(i: ChatInputCommandInteraction, ctx: BotContext): 
       throw new UserError(`"${tz}" is not a time zone I know. Use an IANA name such as Europe/Paris, America/New_York, Asia/Tokyo or UTC.`);
     }
     const postTime = `${m[1]!.padStart(2, '0')}:${m[2]}`;
-    const s = store.setSettings({ guildId, channelId: channel.id, postTime, timeZone: tz, count }, ctx.now());
+    const s = settings.setSettings({ guildId, channelId: channel.id, postTime, timeZone: tz, count }, ctx.now());
     const next = firstPostAtOrAfter(s, ctx.now());
     await notify(i, withNotices(`Daily highlights: top ${count} papers in <#${channel.id}> at ${postTime} ${tz} (next check <t:${Math.floor(next.getTime() / 1000)}:f>). Each digest day is posted once.`));
     return;
   }
   if (sub === 'subscriptions-channel') {
     const channel = i.options.getChannel('channel');
-    const had = ctx.app.subscriptions.subscriptionChannel(guildId);
-    ctx.app.subscriptions.setSubscriptionChannel(guildId, channel?.id ?? null);
+    const had = ctx.app.guildSettings.subscriptionChannel(guildId);
+    ctx.app.guildSettings.setSubscriptionChannel(guildId, channel?.id ?? null, ctx.now());
     await notify(
       i,
       withNotices(
@@ -88,8 +89,8 @@ export async function execute(i: ChatInputCommandInteraction, ctx: BotContext): 
     return;
   }
   if (sub === 'show') {
-    const s = store.settings(guildId);
-    const subsChannel = ctx.app.subscriptions.subscriptionChannel(guildId);
+    const s = settings.settings(guildId);
+    const subsChannel = ctx.app.guildSettings.subscriptionChannel(guildId);
     const subsLine = subsChannel ? `\nTopic subscriptions may be posted in <#${subsChannel}>.` : '';
     if (!s || !s.enabled) {
       await notify(i, withNotices(`Highlights are off in this server. Turn them on with \`/highlights set\`.${subsLine}`));
@@ -101,14 +102,14 @@ export async function execute(i: ChatInputCommandInteraction, ctx: BotContext): 
     return;
   }
   if (sub === 'off') {
-    const was = store.disable(guildId, ctx.now());
+    const was = settings.disable(guildId, ctx.now());
     await notify(i, withNotices(was ? 'Highlights are off. Turn them back on with `/highlights set`.' : 'Highlights were already off.'));
     return;
   }
   // preview
   const day = ctx.app.store.latestDay();
   if (!day) throw new UserError('The digest is empty: no papers have been ingested yet.');
-  const count = store.settings(guildId)?.count ?? 5;
+  const count = settings.settings(guildId)?.count ?? 5;
   const h = buildHighlights(ctx.app.store, await ctx.app.vectors(), day, count);
   await i.reply({ content: notices.length ? withNotices('Preview:') : undefined, embeds: [highlightsEmbed(h)], flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
 }

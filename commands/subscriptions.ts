@@ -36,7 +36,7 @@ export const data = new SlashCommandBuilder()
 export function deliveryText(app: App, userId: string): string {
   const s = app.subscriptions.subscriber(userId);
   if (s?.delivery === 'channel' && s.guildId) {
-    const channel = app.subscriptions.subscriptionChannel(s.guildId);
+    const channel = app.guildSettings.subscriptionChannel(s.guildId);
     if (channel) return `in <#${channel}> with a mention of you`;
     return 'by DM (the server you chose no longer allows them in a channel)';
   }

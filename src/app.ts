@@ -10,6 +10,9 @@ import type { FusionOptions } from './retrieval/fusion.ts';
 import { openDatabase, type Db } from './store/database.ts';
 import { PaperStore } from './store/paper-store.ts';
 import { HighlightsStore } from './store/highlights-store.ts';
+import { GuildSettingsStore } from './store/guild-settings-store.ts';
+import { FetchRunStore } from './store/fetch-run-store.ts';
+import { DeliveryLedger } from './store/delivery-ledger.ts';
 import { HfDailyPapersApi } from './sources/hf-api.ts';
 import { DigestAsker } from './answer/asker.ts';
 import { GenerativeAnswerer } from './answer/generative.ts';
@@ -35,12 +38,18 @@ const DIM_KEY = 'embedding_dimension';
 export class App {
   readonly db: Db;
   readonly store: PaperStore;
-  /** Highlights settings, the post ledger, admin notices and fetch runs. */
+  /** The highlights post ledger and notices for server admins. */
   readonly highlights: HighlightsStore;
+  /** Per-server settings: highlights, and the channel subscription messages may go to. */
+  readonly guildSettings: GuildSettingsStore;
+  /** The daily fetch job's runs. */
+  readonly fetchRuns: FetchRunStore;
+  /** What each subscriber was sent: the delivery ledger and the papers told. */
+  readonly deliveries: DeliveryLedger;
   private embeddingsP?: Promise<DigestEmbeddings>;
   private vectorsP?: Promise<VectorIndex>;
   private askerP?: Promise<DigestAsker>;
-  /** Topic subscriptions, delivery preferences and the notified/delivery ledgers. */
+  /** Topic subscriptions, subscribers and their delivery preferences. */
   readonly subscriptions: SubscriptionStore;
   private matcherP?: Promise<TopicMatcher>;
   /** Word statistics of the index, shared by the answerer and the topic matcher; see `corpusChanged`. */
@@ -51,6 +60,9 @@ export class App {
     this.store = new PaperStore(this.db);
     this.subscriptions = new SubscriptionStore(this.db);
     this.highlights = new HighlightsStore(this.db);
+    this.guildSettings = new GuildSettingsStore(this.db);
+    this.fetchRuns = new FetchRunStore(this.db);
+    this.deliveries = new DeliveryLedger(this.db);
     this.stats = new CorpusStats(this.store);
   }
 

@@ -7,7 +7,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { App } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { DailyFetcher } from '../src/ingest/daily-fetch.ts';
-import { HighlightsStore } from '../src/store/highlights-store.ts';
 import { HfEmulator } from './helpers/hf-emulator.ts';
 import { generateCorpus } from './helpers/synthetic-days.ts';
 
@@ -34,7 +33,7 @@ describe.skipIf(!haveModel)('the daily fetch job (needs ../shared/models/potion-
     fetcher = new DailyFetcher({
       api: app.hfApi(),
       ingester: () => app.ingester(),
-      highlights: new HighlightsStore(app.db),
+      runs: app.fetchRuns,
       now: () => clock,
       log: pushTo(log),
       catchUpDays: 4,
@@ -78,7 +77,7 @@ describe.skipIf(!haveModel)('the daily fetch job (needs ../shared/models/potion-
     expect(third.find((o) => o.day === '2026-03-28')).toMatchObject({ fetched: 0 }); // a weekend: empty, not an error
     expect(completed.at(-1)).toBe('2026-03-27');
     expect(app.store.stats().papers).toBe(31);
-    const runs = new HighlightsStore(app.db).runs();
+    const runs = app.fetchRuns.runs();
     expect(runs.every((r) => r.outcome === 'ok')).toBe(true);
   });
 
@@ -101,7 +100,7 @@ describe.skipIf(!haveModel)('the daily fetch job (needs ../shared/models/potion-
     expect(out).toHaveLength(1);
     expect(out[0]!.error).toMatch(/503/);
     expect(log.some((l) => l.event === 'fetch.failed')).toBe(true);
-    expect(new HighlightsStore(app.db).runs().some((r) => r.outcome === 'failed')).toBe(true);
+    expect(app.fetchRuns.runs().some((r) => r.outcome === 'failed')).toBe(true);
     const again = await fetcher.run();
     expect(again.every((o) => !o.error)).toBe(true);
     expect(app.store.stats().papers).toBe(30);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { completionOf, dueDays, firstPostAtOrAfter } from '../src/highlights/scheduler.ts';
 import { openDatabase } from '../src/store/database.ts';
-import { HighlightsStore, type GuildSettings } from '../src/store/highlights-store.ts';
+import { GuildSettingsStore, type GuildSettings } from '../src/store/guild-settings-store.ts';
+import { HighlightsStore } from '../src/store/highlights-store.ts';
 
 const settings = (over: Partial<GuildSettings> = {}): GuildSettings => ({
   guildId: '100000000000000001',
@@ -84,7 +85,7 @@ describe('the post ledger', () => {
   });
 
   it('turning highlights off and on again does not post the days missed meanwhile', () => {
-    const store = new HighlightsStore(openDatabase(':memory:'));
+    const store = new GuildSettingsStore(openDatabase(':memory:'));
     const base = { guildId: 'g1', channelId: 'c1', postTime: '09:00', timeZone: 'UTC', count: 5 };
     const first = store.setSettings(base, new Date('2026-03-01T00:00:00Z'));
     store.setSettings({ ...base, count: 3 }, new Date('2026-03-02T00:00:00Z'));

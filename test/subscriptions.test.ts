@@ -21,6 +21,7 @@ import { MAX_TOPICS_PER_USER, SubscriptionError, SubscriptionStore } from '../sr
 import { MATCH_THRESHOLD, TopicMatcher } from '../src/subscriptions/matcher.ts';
 import { planNotifications } from '../src/subscriptions/plan.ts';
 import { stem } from '../src/stem.ts';
+import { DeliveryLedger } from '../src/store/delivery-ledger.ts';
 import { FakeListChatModel } from '@langchain/core/utils/testing';
 import { GenerativeAnswerer } from '../src/answer/generative.ts';
 import { conjuncts, MAX_TOPIC_LENGTH, parseTopic, TopicError, topicKey } from '../src/subscriptions/topic.ts';
@@ -234,35 +235,37 @@ describe('SubscriptionStore', () => {
   });
 
   it('claims a (user, day) delivery exactly once; a stale claim from a crash can be taken again', () => {
-    expect(subs.claimDelivery('u1', '2025-03-03')).toBe(true);
-    expect(subs.claimDelivery('u1', '2025-03-03')).toBe(false); // in flight
-    expect(subs.claimDelivery('u2', '2025-03-03')).toBe(true); // another user
-    expect(subs.claimDelivery('u1', '2025-03-04')).toBe(true); // another day
+    const ledger = new DeliveryLedger(db);
+    expect(ledger.claim('u1', '2025-03-03', now())).toBe('claimed');
+    expect(ledger.claim('u1', '2025-03-03', now())).toBe('taken'); // in flight
+    expect(ledger.claim('u2', '2025-03-03', now())).not.toBe('taken'); // another user
+    expect(ledger.claim('u1', '2025-03-04', now())).not.toBe('taken'); // another day
     clock += 11 * 60_000; // the claim of a crashed run goes stale
-    expect(subs.claimDelivery('u1', '2025-03-03')).toBe(true);
-    expect(subs.claimDelivery('u1', '2025-03-03')).toBe(false);
-    expect(subs.finishDelivery('u1', '2025-03-03', { status: 'sent', messageId: 'm1', paperIds: ['p1', 'p2'] })).toBe(true);
-    expect(subs.delivery('u1', '2025-03-03')).toMatchObject({ status: 'sent', messageId: 'm1', error: null });
-    expect(subs.unnotified('u1', ['p1', 'p2', 'p3'])).toEqual(['p3']);
+    expect(ledger.claim('u1', '2025-03-03', now())).toBe('stale');
+    expect(ledger.claim('u1', '2025-03-03', now())).toBe('taken');
+    expect(ledger.finish('u1', '2025-03-03', { status: 'sent', messageId: 'm1', paperIds: ['p1', 'p2'] }, now())).toBe(true);
+    expect(ledger.get('u1', '2025-03-03')).toMatchObject({ status: 'sent', messageId: 'm1', error: null });
+    expect(ledger.unnotified('u1', ['p1', 'p2', 'p3'])).toEqual(['p3']);
     clock += 24 * 3600_000;
-    expect(subs.claimDelivery('u1', '2025-03-03')).toBe(false); // sent is final
-    expect(subs.finishDelivery('u2', '2025-03-03', { status: 'failed', error: 'DiscordAPIError[50007]' })).toBe(true);
-    expect(subs.unnotified('u2', ['p1'])).toEqual(['p1']); // a failed message told nobody anything
-    expect(subs.claimDelivery('u2', '2025-03-03')).toBe(false); // failed is final for the day
-    expect(subs.finishDelivery('u3', '2025-03-03', { status: 'failed', error: 'x' })).toBe(false); // never claimed
+    expect(ledger.claim('u1', '2025-03-03', now())).toBe('taken'); // sent is final
+    expect(ledger.finish('u2', '2025-03-03', { status: 'failed', error: 'DiscordAPIError[50007]' }, now())).toBe(true);
+    expect(ledger.unnotified('u2', ['p1'])).toEqual(['p1']); // a failed message told nobody anything
+    expect(ledger.claim('u2', '2025-03-03', now())).toBe('taken'); // failed is final for the day
+    expect(ledger.finish('u3', '2025-03-03', { status: 'failed', error: 'x' }, now())).toBe(false); // never claimed
   });
 
   it('keeps claims and notified papers across a restart', () => {
-    subs.claimDelivery('u1', '2025-03-03');
-    subs.markNotified('u1', '2025-03-03', ['p1']);
-    subs.markNotified('u1', '2025-03-04', ['p1', 'p2']); // p1 keeps its first day
+    let ledger = new DeliveryLedger(db);
+    ledger.claim('u1', '2025-03-03', now());
+    ledger.markNotified('u1', '2025-03-03', ['p1'], now());
+    ledger.markNotified('u1', '2025-03-04', ['p1', 'p2'], now()); // p1 keeps its first day
     db.close();
     db = openDatabase(dbFile);
-    subs = new SubscriptionStore(db, { now });
-    expect(subs.claimDelivery('u1', '2025-03-03')).toBe(false);
-    expect(subs.unnotified('u1', ['p1', 'p2', 'p3'])).toEqual(['p3']);
+    ledger = new DeliveryLedger(db);
+    expect(ledger.claim('u1', '2025-03-03', now())).toBe('taken');
+    expect(ledger.unnotified('u1', ['p1', 'p2', 'p3'])).toEqual(['p3']);
     expect(db.prepare(`SELECT day FROM notified WHERE user_id = 'u1' AND paper_id = 'p1'`).pluck().get()).toBe('2025-03-03');
-    expect(subs.notifiedAmong(['p2', 'p3'])).toEqual(new Map([['u1', new Set(['p2'])]]));
+    expect(ledger.notifiedAmong(['p2', 'p3'])).toEqual(new Map([['u1', new Set(['p2'])]]));
   });
 });
 
@@ -271,6 +274,7 @@ describe('TopicMatcher and planNotifications (hashed-word embeddings)', () => {
   let db: Db;
   let papers: PaperStore;
   let subs: SubscriptionStore;
+  let deliveries: DeliveryLedger;
   let matcher: TopicMatcher;
   const DAY1 = '2025-03-03';
   const DAY2 = '2025-03-04';
@@ -279,6 +283,7 @@ describe('TopicMatcher and planNotifications (hashed-word embeddings)', () => {
     db = openDatabase(':memory:');
     papers = new PaperStore(db);
     subs = new SubscriptionStore(db);
+    deliveries = new DeliveryLedger(db);
     papers.upsertPapers([
       paper('draft', DAY1, { authors: ['Jane Doe', 'Bo Sample'], upvotes: 10 }),
       paper('protein', DAY1, { authors: ['José Pérez'] }),
@@ -353,7 +358,7 @@ describe('TopicMatcher and planNotifications (hashed-word embeddings)', () => {
     subs.markDmClosed('dave');
     subs.subscribe('erin', 'quantum chemistry'); // nothing matches: no entry
 
-    const plan = await planNotifications({ subscriptions: subs, papers }, matcher, DAY1);
+    const plan = await planNotifications({ subscriptions: subs, deliveries, papers }, matcher, DAY1);
     expect(plan.map((n) => n.userId)).toEqual(['alice', 'bob']);
     const alice = plan[0]!;
     expect(alice).toMatchObject({ day: DAY1, target: { kind: 'dm' } });
@@ -364,22 +369,22 @@ describe('TopicMatcher and planNotifications (hashed-word embeddings)', () => {
     expect(plan[1]!.papers.map((p) => [p.paper.id, p.topics[0]!.reason])).toEqual([[TOPICS.draft.id, 'author Jane Doe']]);
 
     // Send alice's message; bob's fails. Re-planning the day leaves alice out, and bob (not told) in.
-    for (const n of plan) expect(subs.claimDelivery(n.userId, DAY1)).toBe(true);
-    subs.finishDelivery('alice', DAY1, { status: 'sent', messageId: 'm1', paperIds: alice.papers.map((p) => p.paper.id) });
-    subs.finishDelivery('bob', DAY1, { status: 'failed', error: 'boom' });
-    const again = await planNotifications({ subscriptions: subs, papers }, matcher, DAY1);
+    for (const n of plan) expect(deliveries.claim(n.userId, DAY1, new Date())).toBe('claimed');
+    deliveries.finish('alice', DAY1, { status: 'sent', messageId: 'm1', paperIds: alice.papers.map((p) => p.paper.id) }, new Date());
+    deliveries.finish('bob', DAY1, { status: 'failed', error: 'boom' }, new Date());
+    const again = await planNotifications({ subscriptions: subs, deliveries, papers }, matcher, DAY1);
     expect(again.map((n) => n.userId)).toEqual(['bob']);
-    expect(subs.claimDelivery('bob', DAY1)).toBe(false); // but the ledger will not send that day again
+    expect(deliveries.claim('bob', DAY1, new Date())).toBe('taken'); // but the ledger will not send that day again
 
     // Re-ingesting the day (same papers, and one with new counts) brings nothing new for alice.
     papers.upsertPapers([paper('draft', DAY1, { authors: ['Jane Doe', 'Bo Sample'], upvotes: 99 }), paper('grasp', DAY1)]);
     matcher.reset();
-    expect((await planNotifications({ subscriptions: subs, papers }, matcher, DAY1)).map((n) => n.userId)).toEqual(['bob']);
+    expect((await planNotifications({ subscriptions: subs, deliveries, papers }, matcher, DAY1)).map((n) => n.userId)).toEqual(['bob']);
     // A paper seen again on a later day keeps its first day: it is not new on day 2.
     papers.upsertPapers([paper('draft', DAY2, { authors: ['Jane Doe', 'Bo Sample'] })]);
-    const day2 = await planNotifications({ subscriptions: subs, papers }, matcher, DAY2);
+    const day2 = await planNotifications({ subscriptions: subs, deliveries, papers }, matcher, DAY2);
     expect(day2.map((n) => [n.userId, n.papers.map((p) => p.paper.id)])).toEqual([['bob', [TOPICS.code.id]]]);
-    expect(await planNotifications({ subscriptions: subs, papers }, matcher, '2025-03-09')).toEqual([]);
+    expect(await planNotifications({ subscriptions: subs, deliveries, papers }, matcher, '2025-03-09')).toEqual([]);
   });
 
   it('plans for a channel delivery with its target, and for chosen users only', async () => {
@@ -390,19 +395,19 @@ describe('TopicMatcher and planNotifications (hashed-word embeddings)', () => {
     subs.subscribe('alice', 'weather forecasting');
     subs.setDelivery('alice', 'channel', 'g1');
     subs.subscribe('bob', 'weather forecasting');
-    const plan = await planNotifications({ subscriptions: subs, papers }, matcher, DAY2);
+    const plan = await planNotifications({ subscriptions: subs, deliveries, papers }, matcher, DAY2);
     expect(plan.map((n) => [n.userId, n.target])).toEqual([
       ['alice', { kind: 'channel', guildId: 'g1', channelId: 'c-subs' }],
       ['bob', { kind: 'dm' }],
     ]);
-    expect((await planNotifications({ subscriptions: subs, papers }, matcher, DAY2, { userIds: ['bob'] })).map((n) => n.userId)).toEqual(['bob']);
+    expect((await planNotifications({ subscriptions: subs, deliveries, papers }, matcher, DAY2, { userIds: ['bob'] })).map((n) => n.userId)).toEqual(['bob']);
   });
 
   it('skips a stored topic that no longer parses, and says so', async () => {
     subs.subscribe('alice', 'weather forecasting');
     db.prepare(`INSERT INTO subscriptions (user_id, topic, created_at) VALUES ('alice', 'author:', 'x')`).run();
     const bad: string[] = [];
-    const plan = await planNotifications({ subscriptions: subs, papers }, matcher, DAY2, { onInvalidTopic: (_u, t) => bad.push(t) });
+    const plan = await planNotifications({ subscriptions: subs, deliveries, papers }, matcher, DAY2, { onInvalidTopic: (_u, t) => bad.push(t) });
     expect(bad).toEqual(['author:']);
     expect(plan.map((n) => n.userId)).toEqual(['alice']);
   });

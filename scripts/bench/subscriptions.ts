@@ -84,7 +84,7 @@ export async function benchSubscriptions(app: App, line: (label: string, value: 
   let entries = 0;
   for (let i = 0; i < 5; i++) {
     t = performance.now();
-    entries = (await planNotifications({ subscriptions: app.subscriptions, papers: app.store }, matcher, day)).length;
+    entries = (await planNotifications({ subscriptions: app.subscriptions, deliveries: app.deliveries, papers: app.store }, matcher, day)).length;
     plans.push(performance.now() - t);
   }
   line('subscriptions: planNotifications, same 10,000', `p50 ${percentile(plans, 50).toFixed(0)} ms (SQLite reads + matching + grouping; ${entries} users to notify)`);

@@ -84,7 +84,7 @@ export async function runSubscriptionsMatch(app: App, opts: MatchCliOptions, out
     }
     return;
   }
-  const plan = await planNotifications({ subscriptions: app.subscriptions, papers: app.store }, matcher, day, {
+  const plan = await planNotifications({ subscriptions: app.subscriptions, deliveries: app.deliveries, papers: app.store }, matcher, day, {
     onInvalidTopic: (user, topic, err) => process.stderr.write(`warning: skipped topic "${topic}" of ${user}: ${err.message}\n`),
   });
   if (opts.json) {

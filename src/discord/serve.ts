@@ -7,7 +7,8 @@ import { ConfigError, type Config } from '../config.ts';
 import { createBot, type BotOptions } from './bot.ts';
 import { createLogger, errorFields, type Logger } from '../log.ts';
 import { discordHighlightsPoster } from './highlights-post.ts';
-import { deliverDay } from './subscription-delivery.ts';
+import { deliverDay } from '../subscriptions/delivery.ts';
+import { discordSubscriptionSender } from './subscription-sender.ts';
 import { startSchedules, type Schedules } from '../schedule/schedules.ts';
 
 export interface ServeOptions extends Omit<BotOptions, 'app' | 'logger'> {
@@ -58,7 +59,11 @@ export async function serve(app: App, opts: ServeOptions = {}): Promise<void> {
       poster: discordHighlightsPoster(bot.client),
       log: logger,
       // Each digest day, once its list is complete and ingested: every subscriber's matches, one message each.
-      onDayComplete: async (day) => void (await deliverDay(app, bot.client, day, logger)),
+      onDayComplete: async (day) => {
+        await app.corpusChanged(); // the day was just ingested: word statistics and topic profiles changed
+        const { subscriptions, deliveries, store: papers } = app;
+        await deliverDay({ subscriptions, deliveries, papers, matcher: await app.topicMatcher(), sender: discordSubscriptionSender(bot.client), log: logger }, day);
+      },
     });
     const sig = await stopped;
     logger.info('shutdown', { signal: sig });

@@ -2,7 +2,8 @@ import { addDays } from '../dates.ts';
 import type { Logger } from '../log.ts';
 import { Cron } from 'croner';
 import type { VectorIndex } from '../index/vector-index.ts';
-import type { HighlightsStore, GuildSettings } from '../store/highlights-store.ts';
+import type { GuildSettings, GuildSettingsStore } from '../store/guild-settings-store.ts';
+import type { HighlightsStore } from '../store/highlights-store.ts';
 import type { PaperStore } from '../store/paper-store.ts';
 
 import { buildHighlights, type Highlights } from './build.ts';
@@ -62,6 +63,7 @@ export function dueDays(s: GuildSettings, daysWithPapers: string[], now: Date, c
 
 export interface SchedulerDeps {
   highlights: HighlightsStore;
+  settings: GuildSettingsStore;
   papers: PaperStore;
   vectors: () => Promise<VectorIndex>;
   poster: HighlightsPoster;
@@ -93,7 +95,7 @@ export class HighlightsScheduler {
     const since = addDays(now.toISOString().slice(0, 10), -(catchUp * 3 + 7));
     const days = this.deps.papers.daysWithPapers(since);
     const outcomes: PostOutcome[] = [];
-    for (const s of this.deps.highlights.enabledGuilds()) {
+    for (const s of this.deps.settings.enabledGuilds()) {
       for (const day of dueDays(s, days, now, catchUp)) {
         const existing = this.deps.highlights.post(s.guildId, day);
         if (existing && existing.status !== 'sending') continue;

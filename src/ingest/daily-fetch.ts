@@ -3,7 +3,7 @@ import type { Logger } from '../log.ts';
 import { HttpError, NetworkError } from '../http.ts';
 import { papersFromApiResponse } from '../sources/files.ts';
 import { type HfDailyPapersApi } from '../sources/hf-api.ts';
-import type { HighlightsStore } from '../store/highlights-store.ts';
+import type { FetchRunStore } from '../store/fetch-run-store.ts';
 import { completionOf } from '../highlights/scheduler.ts';
 import type { Ingester } from './ingester.ts';
 
@@ -18,7 +18,7 @@ export interface FetchOutcome {
 export interface DailyFetcherDeps {
   api: HfDailyPapersApi;
   ingester: () => Promise<Ingester>;
-  highlights: HighlightsStore;
+  runs: FetchRunStore;
   now: () => Date;
   log: Logger;
   /** How many past days are fetched again when they were never fetched complete (downtime, first start). */
@@ -51,32 +51,32 @@ export class DailyFetcher {
       const day = addDays(today, -i);
       const complete = completionOf(day);
       // Still filling, or never fetched since it was complete: fetch (again).
-      if (complete > now || !this.deps.highlights.lastGoodRun(day, complete.toISOString())) days.push(day);
+      if (complete > now || !this.deps.runs.lastGoodRun(day, complete.toISOString())) days.push(day);
     }
     days.push(today);
     return days;
   }
 
   private async fetchDue(): Promise<FetchOutcome[]> {
-    const { api, highlights, log } = this.deps;
+    const { api, runs, log } = this.deps;
     const outcomes: FetchOutcome[] = [];
     const ingester = await this.deps.ingester();
     const completed: string[] = [];
     for (const day of this.daysToFetch(this.deps.now())) {
       const startedAt = this.deps.now();
-      const id = highlights.startRun(day, startedAt);
+      const id = runs.startRun(day, startedAt);
       try {
         const entries = await api.fetchDay(day);
         const run = ingester.start();
         run.add(papersFromApiResponse(`${api.endpoint}/api/daily_papers?date=${day}`, entries, day));
         const s = await run.finish();
-        highlights.finishRun(id, { fetched: entries.length, added: s.added, updated: s.updated }, this.deps.now());
+        runs.finishRun(id, { fetched: entries.length, added: s.added, updated: s.updated }, this.deps.now());
         outcomes.push({ day, fetched: entries.length, added: s.added, updated: s.updated });
         if (s.added || s.updated) log.info('fetch.ingested', { day, fetched: entries.length, added: s.added, updated: s.updated });
         if (completionOf(day) <= startedAt) completed.push(day);
       } catch (err) {
         const message = (err as Error).message;
-        highlights.finishRun(id, { error: message }, this.deps.now());
+        runs.finishRun(id, { error: message }, this.deps.now());
         outcomes.push({ day, fetched: 0, added: 0, updated: 0, error: message });
         log.warn('fetch.failed', { day, error: message });
         // Unreachable, or failing after its retries: the other days would fail the same way. Next run.

@@ -36,13 +36,14 @@ export function startSchedules(o: SchedulesOptions): Schedules {
   const fetcher = new DailyFetcher({
     api: app.hfApi((msg) => log.info('fetch.retry', { message: msg })),
     ingester: () => app.ingester(),
-    highlights: app.highlights,
+    runs: app.fetchRuns,
     now,
     log,
     onDayComplete: o.onDayComplete,
   });
   const scheduler = new HighlightsScheduler({
     highlights: app.highlights,
+    settings: app.guildSettings,
     papers: app.store,
     vectors: () => app.vectors(),
     poster: o.poster,

@@ -15,8 +15,6 @@ import { parseTopic, TopicError, topicKey } from '../subscriptions/topic.ts';
 
 export const MAX_TOPICS_PER_USER = 25;
 /** A `sending` claim older than this is taken to be from a crashed run. */
-export const DEFAULT_STALE_CLAIM_MS = 10 * 60_000;
-
 export type SubscriptionErrorCode = 'duplicate' | 'limit' | 'not-found' | 'channel-not-allowed';
 
 /** A request the store refuses; the message is for the user. (Invalid topics throw `TopicError`.) */
@@ -60,21 +58,6 @@ export interface ActiveSubscriber {
   target: DeliveryTarget;
   topics: string[];
 }
-
-export type DeliveryStatus = 'sending' | 'sent' | 'failed';
-
-export interface Delivery {
-  userId: string;
-  day: string;
-  status: DeliveryStatus;
-  messageId: string | null;
-  error: string | null;
-  claimedAt: string;
-}
-
-export type DeliveryOutcome =
-  | { status: 'sent'; messageId?: string; paperIds: string[] }
-  | { status: 'failed'; error: string };
 
 interface SubscriberRow {
   user_id: string;
@@ -187,7 +170,7 @@ export class SubscriptionStore extends SqliteStore {
   setDelivery(userId: string, mode: DeliveryMode, guildId?: string): void {
     this.db.transaction(() => {
       if (mode === 'channel') {
-        if (!guildId || !this.subscriptionChannel(guildId)) {
+        if (!guildId || !this.allowsChannel(guildId)) {
           throw new SubscriptionError(
             'channel-not-allowed',
             'This server does not allow subscription messages in a channel; ask an admin to set one, or keep DMs.',
@@ -197,30 +180,6 @@ export class SubscriptionStore extends SqliteStore {
       this.ensureSubscriber(userId);
       this.stmt('UPDATE subscribers SET delivery = ?, guild_id = ? WHERE user_id = ?').run(mode, mode === 'channel' ? guildId! : null, userId);
     })();
-  }
-
-  /**
-   * A server admin allows subscription messages in `channelId` (with a mention of each user who chose it), or stops
-   * that with null: those users then get DMs again. `guild_settings` also holds the highlights settings, whose
-   * columns are NOT NULL: a server without highlights gets a row with highlights off.
-   */
-  setSubscriptionChannel(guildId: string, channelId: string | null): void {
-    const at = this.iso();
-    if (channelId === null) {
-      this.stmt('UPDATE guild_settings SET subscription_channel_id = NULL, updated_at = ? WHERE guild_id = ?').run(at, guildId);
-      return;
-    }
-    this.stmt(
-      `INSERT INTO guild_settings (guild_id, channel_id, post_time, time_zone, enabled, subscription_channel_id, created_at, updated_at)
-       VALUES (?, '', '09:00', 'UTC', 0, ?, ?, ?)
-       ON CONFLICT(guild_id) DO UPDATE SET subscription_channel_id = excluded.subscription_channel_id, updated_at = excluded.updated_at`,
-    ).run(guildId, channelId, at, at);
-  }
-
-  /** The channel a server allows subscription messages in, if any. */
-  subscriptionChannel(guildId: string): string | undefined {
-    const r = this.stmt('SELECT subscription_channel_id AS c FROM guild_settings WHERE guild_id = ?').get(guildId) as { c: string | null } | undefined;
-    return r?.c ?? undefined;
   }
 
   /**
@@ -306,78 +265,8 @@ export class SubscriptionStore extends SqliteStore {
     return out;
   }
 
-  // ---- what each user was told --------------------------------------------------------------------------------
-
-  /** The papers among `paperIds` this user was not notified of yet, in the given order. */
-  unnotified(userId: string, paperIds: readonly string[]): string[] {
-    if (!paperIds.length) return [];
-    const told = new Set(
-      this.stmt('SELECT paper_id FROM notified WHERE user_id = ? AND paper_id IN (SELECT value FROM json_each(?))')
-        .pluck()
-        .all(userId, JSON.stringify(paperIds)) as string[],
-    );
-    return paperIds.filter((id) => !told.has(id));
-  }
-
-  /** For each user, which of `paperIds` they were already notified of (one query for a whole digest day). */
-  notifiedAmong(paperIds: readonly string[]): Map<string, Set<string>> {
-    const out = new Map<string, Set<string>>();
-    if (!paperIds.length) return out;
-    const rows = this.stmt('SELECT user_id, paper_id FROM notified WHERE paper_id IN (SELECT value FROM json_each(?))').all(JSON.stringify(paperIds)) as {
-      user_id: string; paper_id: string;
-    }[];
-    for (const r of rows) (out.get(r.user_id) ?? out.set(r.user_id, new Set()).get(r.user_id)!).add(r.paper_id);
-    return out;
-  }
-
-  /** Record papers as told to the user (papers already recorded keep their first day). */
-  markNotified(userId: string, day: string, paperIds: readonly string[]): void {
-    const ins = this.stmt('INSERT INTO notified (user_id, paper_id, day, notified_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
-    this.db.transaction(() => {
-      const at = this.iso();
-      for (const id of paperIds) ins.run(userId, id, day, at);
-    })();
-  }
-
-  // ---- the delivery ledger ------------------------------------------------------------------------------------
-
-  /**
-   * Claim the right to send `userId` their message for digest `day`. True for exactly one caller: the first, or
-   * the first after a `sending` claim went stale (a crash). False once the day was sent or failed.
-   */
-  claimDelivery(userId: string, day: string, opts: { staleAfterMs?: number } = {}): boolean {
-    const now = this.now();
-    const staleBefore = new Date(now.getTime() - (opts.staleAfterMs ?? DEFAULT_STALE_CLAIM_MS)).toISOString();
-    const r = this.stmt(
-      `INSERT INTO deliveries (user_id, day, status, claimed_at) VALUES (?, ?, 'sending', ?)
-       ON CONFLICT(user_id, day) DO UPDATE SET claimed_at = excluded.claimed_at, error = NULL
-       WHERE deliveries.status = 'sending' AND deliveries.claimed_at < ?`,
-    ).run(userId, day, now.toISOString(), staleBefore);
-    return r.changes === 1;
-  }
-
-  /**
-   * Finish a claimed delivery. `sent` records the papers as notified in the same transaction; `failed` is final for
-   * that day (the papers are not recorded: they were not told). Returns false when there was no `sending` claim.
-   */
-  finishDelivery(userId: string, day: string, outcome: DeliveryOutcome): boolean {
-    return this.db.transaction(() => {
-      const r =
-        outcome.status === 'sent'
-          ? this.stmt(`UPDATE deliveries SET status = 'sent', message_id = ?, error = NULL WHERE user_id = ? AND day = ? AND status = 'sending'`)
-              .run(outcome.messageId ?? null, userId, day)
-          : this.stmt(`UPDATE deliveries SET status = 'failed', error = ? WHERE user_id = ? AND day = ? AND status = 'sending'`)
-              .run(outcome.error, userId, day);
-      // A message that went out is recorded even if its claim was taken over meanwhile: it was seen.
-      if (outcome.status === 'sent') this.markNotified(userId, day, outcome.paperIds);
-      return r.changes === 1;
-    })();
-  }
-
-  delivery(userId: string, day: string): Delivery | undefined {
-    const r = this.stmt('SELECT * FROM deliveries WHERE user_id = ? AND day = ?').get(userId, day) as {
-      user_id: string; day: string; status: DeliveryStatus; message_id: string | null; error: string | null; claimed_at: string;
-    } | undefined;
-    return r && { userId: r.user_id, day: r.day, status: r.status, messageId: r.message_id, error: r.error, claimedAt: r.claimed_at };
+  /** Whether a server allows subscription messages in a channel (set in GuildSettingsStore). */
+  private allowsChannel(guildId: string): boolean {
+    return !!(this.stmt('SELECT subscription_channel_id AS c FROM guild_settings WHERE guild_id = ?').get(guildId) as { c: string | null } | undefined)?.c;
   }
 }

@@ -4,6 +4,7 @@
  * Discord side sends exactly this (one message per entry); `subscriptions match` prints it.
  */
 import type { PaperStore } from '../store/paper-store.ts';
+import type { DeliveryLedger } from '../store/delivery-ledger.ts';
 import type { DeliveryTarget, SubscriptionStore } from '../store/subscription-store.ts';
 import type { Paper } from '../types.ts';
 import type { TopicMatcher } from './matcher.ts';
@@ -49,7 +50,7 @@ export function newPapersOf(papers: PaperStore, day: string): Paper[] {
  * `finishDelivery(..., { status: 'sent' })`) are left out, so a re-ingested or re-planned day yields nothing new.
  */
 export async function planNotifications(
-  stores: { subscriptions: SubscriptionStore; papers: PaperStore },
+  stores: { subscriptions: SubscriptionStore; deliveries: DeliveryLedger; papers: PaperStore },
   matcher: TopicMatcher,
   day: string,
   opts: PlanOptions = {},
@@ -79,7 +80,7 @@ export async function planNotifications(
   const distinct = [...topics.values()];
   const results = await matcher.match(distinct, papers);
   const matchesByKey = new Map(results.map((r) => [r.topic.key, r.matches]));
-  const told = stores.subscriptions.notifiedAmong(papers.map((p) => p.id));
+  const told = stores.deliveries.notifiedAmong(papers.map((p) => p.id));
 
   const out: PlannedNotification[] = [];
   subscribers.forEach((s, i) => {

@@ -23,6 +23,7 @@ describe.skipIf(!haveModel)(`daily highlights in Discord (${SKIP_REASON})`, () =
   const newScheduler = () =>
     new HighlightsScheduler({
       highlights: h.app.highlights,
+      settings: h.app.guildSettings,
       papers: h.app.store,
       vectors: () => h.app.vectors(),
       poster: discordHighlightsPoster(h.bot.client),
@@ -42,7 +43,7 @@ describe.skipIf(!haveModel)(`daily highlights in Discord (${SKIP_REASON})`, () =
 
   const posts = (channelId: string) => h.emu.getMessages(channelId).filter((m) => m.embeds?.some((e) => e.footer?.text?.startsWith('HF Daily Papers highlights')));
   const setUp = (guildId: string, channelId: string, postTime: string, timeZone: string, count = 5, createdAt = '2025-03-01T00:00:00Z') =>
-    h.app.highlights.setSettings({ guildId, channelId, postTime, timeZone, count }, new Date(createdAt));
+    h.app.guildSettings.setSettings({ guildId, channelId, postTime, timeZone, count }, new Date(createdAt));
 
   it('two servers with different settings each get the latest complete digest once, at their own local time', async () => {
     const a = h.emu.defaults;
@@ -180,7 +181,7 @@ describe.skipIf(!haveModel)(`daily highlights in Discord (${SKIP_REASON})`, () =
     expect((await badTime.callback()).body.data.content).toMatch(/not a time/);
     const ok = h.emu.interact(h.emu.chatInput('highlights', { channel: h.emu.defaults.digestChannelId, time: '7:05', timezone: 'Asia/Tokyo', count: 3 }, { subcommand: 'set', user: owner }));
     expect((await ok.callback()).body.data.content).toMatch(/top 3 papers in <#\d+> at 07:05 Asia\/Tokyo/);
-    expect(h.app.highlights.settings(h.emu.defaults.guildId)).toMatchObject({ postTime: '07:05', timeZone: 'Asia/Tokyo', count: 3 });
+    expect(h.app.guildSettings.settings(h.emu.defaults.guildId)).toMatchObject({ postTime: '07:05', timeZone: 'Asia/Tokyo', count: 3 });
     const preview = h.emu.interact(h.emu.chatInput('highlights', {}, { subcommand: 'preview', user: owner }));
     const p = (await preview.callback()).body.data;
     expect(p.flags).toBe(64);

@@ -14,7 +14,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { App } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { embedLength, LIMITS } from '../../src/discord/split.ts';
-import { deliverDay, subscriptionEmbed, type DeliveryReport } from '../../src/discord/subscription-delivery.ts';
+import { discordSubscriptionSender, subscriptionEmbed } from '../../src/discord/subscription-sender.ts';
+import { deliverDay, type DeliveryReport } from '../../src/subscriptions/delivery.ts';
 import type { PlannedNotification } from '../../src/subscriptions/plan.ts';
 import { readApiFile } from '../../src/sources/files.ts';
 import { newEntry, writeDays, type SynthPaper } from '../helpers/synthetic-days.ts';
@@ -150,8 +151,10 @@ describe.skipIf(!haveModel)(`topic subscriptions in Discord (${SKIP_REASON})`, (
     return day;
   }
 
-  const deliver = (day: string, app: App = h.app): Promise<DeliveryReport> =>
-    deliverDay(app, h.bot.client, day, pushTo(log));
+  const deliver = async (day: string, app: App = h.app): Promise<DeliveryReport> => {
+    await app.corpusChanged(); // as serve does after ingesting the day
+    return deliverDay({ subscriptions: app.subscriptions, deliveries: app.deliveries, papers: app.store, matcher: await app.topicMatcher(), sender: discordSubscriptionSender(h.bot.client), log: pushTo(log) }, day);
+  };
 
   /** Runs a slash command; returns the callback's message data and the interaction handle. */
   async function command(user: APIUser, name: string, options: Json = {}, ctx: Json = {}) {
@@ -263,8 +266,8 @@ describe.skipIf(!haveModel)(`topic subscriptions in Discord (${SKIP_REASON})`, (
     expect(h.emu.dmChannelOf(carol.id)).toBeUndefined();
 
     // Recorded: the day is sent, the papers are told.
-    expect(h.app.subscriptions.delivery(alice.id, day)).toMatchObject({ status: 'sent', messageId: a.id });
-    expect(h.app.subscriptions.unnotified(alice.id, [spec.id, tables.id, weather.id])).toEqual([weather.id]);
+    expect(h.app.deliveries.get(alice.id, day)).toMatchObject({ status: 'sent', messageId: a.id });
+    expect(h.app.deliveries.unnotified(alice.id, [spec.id, tables.id, weather.id])).toEqual([weather.id]);
 
     // Again, after a re-ingest of the day (with new counts), and from a restarted app: nothing more.
     expect(await deliver(day)).toMatchObject({ planned: 0, sent: 0 });
@@ -302,8 +305,8 @@ describe.skipIf(!haveModel)(`topic subscriptions in Discord (${SKIP_REASON})`, (
     expect(dms(alice)).toHaveLength(0);
     expect(dmPosts(alice).map((r) => [r.status, r.response])).toEqual([[403, { message: 'Cannot send messages to this user', code: 50007 }]]);
     expect(h.app.subscriptions.subscriber(alice.id)!.dmClosedAt).not.toBeNull();
-    expect(h.app.subscriptions.delivery(alice.id, day)).toMatchObject({ status: 'failed' });
-    expect(h.app.subscriptions.delivery(carol.id, day)).toMatchObject({ status: 'failed', error: 'HTTPError 500: Internal Server Error' });
+    expect(h.app.deliveries.get(alice.id, day)).toMatchObject({ status: 'failed' });
+    expect(h.app.deliveries.get(carol.id, day)).toMatchObject({ status: 'failed', error: 'HTTPError 500: Internal Server Error' });
     expect(log.map((l) => l.event)).toEqual(expect.arrayContaining(['subscriptions.dm_closed', 'subscriptions.failed', 'subscriptions.sent']));
 
     // Not retried: not that day, and no DM is tried on the next day until alice is back.
@@ -376,7 +379,7 @@ describe.skipIf(!haveModel)(`topic subscriptions in Discord (${SKIP_REASON})`, (
     expect(refused.data.content).toMatch(/This server does not allow subscription messages in a channel/);
     const allowed = await command(owner, 'highlights', { channel: channelId }, { subcommand: 'subscriptions-channel' });
     expect(allowed.data).toMatchObject({ flags: 64, content: expect.stringContaining(`may now get their topic matches in <#${channelId}>`) });
-    expect(h.app.highlights.settings(h.emu.defaults.guildId)?.enabled).toBe(false); // highlights stay off
+    expect(h.app.guildSettings.settings(h.emu.defaults.guildId)?.enabled).toBe(false); // highlights stay off
     const here = await command(alice, 'subscriptions', { mode: 'here' }, { subcommand: 'delivery' });
     expect(here.data.content).toBe(`Your matches now come in <#${channelId}> with a mention of you. Back to DMs: \`/subscriptions delivery mode:dm\`.`);
 
@@ -411,7 +414,7 @@ describe.skipIf(!haveModel)(`topic subscriptions in Discord (${SKIP_REASON})`, (
     const [alice, bob] = [newUser('alice'), newUser('bob')];
     const guildId = h.emu.defaults.guildId;
     const channel = h.emu.addChannel(guildId, { name: 'subs' }) as { id: string };
-    h.app.subscriptions.setSubscriptionChannel(guildId, channel.id);
+    h.app.guildSettings.setSubscriptionChannel(guildId, channel.id);
     await subscribe(alice, 'weather forecasting');
     await command(alice, 'subscriptions', { mode: 'here' }, { subcommand: 'delivery' });
     // The made-up hostile paper of the corpus's latest day: mentions, markdown and <think> tags in its text.
@@ -419,7 +422,7 @@ describe.skipIf(!haveModel)(`topic subscriptions in Discord (${SKIP_REASON})`, (
     h.emu.deleteChannel(channel.id);
     const day = await ingestDay([WEATHER(id())]);
     expect(await deliver(day)).toMatchObject({ planned: 1, sent: 0, failed: 1 });
-    expect(h.app.subscriptions.delivery(alice.id, day)).toMatchObject({ status: 'failed', error: expect.stringMatching(/channel or server unavailable \(10003\)/) });
+    expect(h.app.deliveries.get(alice.id, day)).toMatchObject({ status: 'failed', error: expect.stringMatching(/channel or server unavailable \(10003\)/) });
     expect(dms(alice)).toHaveLength(0);
     const { it } = await command(alice, 'subscriptions', {}, { subcommand: 'list' });
     expect((await it.followup()).body.content).toMatch(new RegExp(`I could not post your topic matches of ${day} in <#${channel.id}>: the channel is gone`));

@@ -1,21 +1,15 @@
 /**
  * Topic subscriptions in Discord: the message a subscriber gets for a digest day (one embed listing each new paper
- * that matched, with the topics and why), sent by DM or in the server's subscription channel with a mention of
- * that user only, and `deliverDay`, which plans a day and sends every message once:
- *
- *   planNotifications -> for each user: claimDelivery -> send -> finishDelivery (the papers are recorded as told)
- *
- * Failures stay with their user: a DM refused by Discord (50007, DMs closed or no shared server) is recorded with
- * `markDmClosed` (no more DMs until the user runs a command, who is then told why), a channel that is gone or
- * forbidden is recorded and told to the user, anything else is recorded as failed for that day and logged. A
- * rate limit (429) is waited out by discord.js itself. A day is final once sent or failed: it is never retried.
+ * that matched, with the topics and why in words), and the sender that delivers it by DM or in the server's
+ * subscription channel with a mention of that user only. The delivery loop (claim, send, finish) is
+ * src/subscriptions/delivery.ts; this file turns Discord's answers into its DeliveryError kinds: a DM refused
+ * (50007, DMs closed or no shared server) is `dm-closed`, a channel that is gone or forbidden is
+ * `channel-unavailable`, anything else `failed`. A rate limit (429) is waited out by discord.js itself.
  */
 import { DiscordAPIError, HTTPError, type APIEmbed, type Client, type MessageCreateOptions } from 'discord.js';
-import pLimit from 'p-limit';
-import type { App } from '../app.ts';
-import type { Logger } from '../log.ts';
 import { paperUrl } from '../sources/normalize.ts';
-import { planNotifications, type PlannedNotification, type PlannedPaper } from '../subscriptions/plan.ts';
+import { DeliveryError, type SubscriptionSender } from '../subscriptions/delivery.ts';
+import type { PlannedNotification, PlannedPaper } from '../subscriptions/plan.ts';
 import { escapeText, maskedLink, plainText, truncate } from './escape.ts';
 import { COLORS, paperMeta } from './present.ts';
 import { NO_MENTIONS } from './reply.ts';
@@ -26,8 +20,6 @@ import { LIMITS } from './split.ts';
 const TOPICS_PER_PAPER = 3;
 /** Room kept in the description for the "and N more" line. */
 const MORE_RESERVE = 160;
-/** Users served at once: a long rate limit on one DM channel does not hold up everyone else. */
-const DEFAULT_CONCURRENCY = 4;
 
 export const SUBSCRIPTION_FOOTER = 'HF Daily Papers topic subscriptions';
 
@@ -69,18 +61,6 @@ export function subscriptionEmbed(n: PlannedNotification): { embed: APIEmbed; sh
   return { embed, shown };
 }
 
-/** Why a message could not be delivered, as far as the user's settings are concerned. */
-export class DeliveryError extends Error {
-  override name = 'DeliveryError';
-  constructor(
-    readonly kind: 'dm-closed' | 'channel-unavailable',
-    message: string,
-    readonly channelId?: string,
-  ) {
-    super(message);
-  }
-}
-
 /** One line for the ledger and the log: `DiscordAPIError 50013: Missing Permissions`, `HTTPError 500: ...`. */
 function describeError(err: unknown): string {
   if (err instanceof DiscordAPIError) return `DiscordAPIError ${err.code}: ${err.message}`;
@@ -106,7 +86,7 @@ async function sendDm(client: Client, userId: string, payload: MessageCreateOpti
  * Sends one planned notification; returns the message id and the papers shown. Channel delivery mentions the
  * user, and only them; a user who left that server gets a DM instead.
  */
-export async function sendNotification(client: Client, n: PlannedNotification): Promise<{ messageId: string; shown: PlannedPaper[] }> {
+async function sendNotification(client: Client, n: PlannedNotification): Promise<{ messageId: string; shown: PlannedPaper[] }> {
   const { embed, shown } = subscriptionEmbed(n);
   const count = `${shown.length} new paper${shown.length === 1 ? '' : 's'}`;
   if (n.target.kind === 'dm') {
@@ -141,77 +121,16 @@ export async function sendNotification(client: Client, n: PlannedNotification): 
   }
 }
 
-export interface DeliveryReport {
-  day: string;
-  /** Users with new matching papers that day. */
-  planned: number;
-  sent: number;
-  /** DMs refused (50007): recorded, the user is told on their next command. */
-  dmClosed: number;
-  failed: number;
-  /** Already sent, failed or being sent by another run. */
-  skipped: number;
-}
-
-/**
- * Tells every active subscriber about a digest day's new papers on their topics: one message per user, each paper
- * once per user ever, whatever the number of runs, re-ingests or restarts (the ledger in SubscriptionStore).
- * Call it after the day was ingested; it never throws for one user's failure.
- */
-export async function deliverDay(app: App, client: Client, day: string, log: Logger, opts: { concurrency?: number } = {}): Promise<DeliveryReport> {
-  const subs = app.subscriptions;
-  await app.corpusChanged(); // the day was just ingested: word statistics and topic profiles changed
-  const matcher = await app.topicMatcher();
-  const plan = await planNotifications({ subscriptions: subs, papers: app.store }, matcher, day, {
-    onInvalidTopic: (userId, topic, error) => log.warn('subscriptions.invalid_topic', { user: userId, topic, error: error.message }),
-  });
-  const report: DeliveryReport = { day, planned: plan.length, sent: 0, dmClosed: 0, failed: 0, skipped: 0 };
-  const limit = pLimit(opts.concurrency ?? DEFAULT_CONCURRENCY);
-
-  const deliver = async (n: PlannedNotification): Promise<void> => {
-    if (!subs.claimDelivery(n.userId, day)) {
-      report.skipped++;
-      return;
-    }
-    try {
-      const { messageId, shown } = await sendNotification(client, n);
-      subs.finishDelivery(n.userId, day, { status: 'sent', messageId, paperIds: shown.map((p) => p.paper.id) });
-      report.sent++;
-      log.info('subscriptions.sent', { user: n.userId, day, target: n.target.kind, papers: shown.length });
-    } catch (err) {
-      const message = describeError(err);
-      subs.finishDelivery(n.userId, day, { status: 'failed', error: message });
-      if (err instanceof DeliveryError && err.kind === 'dm-closed') {
-        subs.markDmClosed(n.userId);
-        report.dmClosed++;
-        log.warn('subscriptions.dm_closed', { user: n.userId, day });
-        return;
+/** Delivers subscription messages through the bot's client; every failure comes out as a DeliveryError. */
+export function discordSubscriptionSender(client: Client): SubscriptionSender {
+  return {
+    async send(n) {
+      try {
+        return await sendNotification(client, n);
+      } catch (err) {
+        if (err instanceof DeliveryError) throw err;
+        throw new DeliveryError('failed', describeError(err));
       }
-      report.failed++;
-      if (err instanceof DeliveryError && err.kind === 'channel-unavailable') {
-        subs.addNotice(
-          n.userId,
-          `I could not post your topic matches of ${day} in <#${err.channelId}>: the channel is gone or I may not post there. ` +
-            'Ask a server admin, or get them by DM with `/subscriptions delivery mode:dm`.',
-        );
-      }
-      log.warn('subscriptions.failed', { user: n.userId, day, target: n.target.kind, error: message });
-    }
+    },
   };
-
-  await Promise.all(
-    plan.map((n) =>
-      limit(async () => {
-        try {
-          await deliver(n);
-        } catch (err) {
-          // The ledger itself failed (SQLite): this user is left out, the others go on.
-          report.failed++;
-          log.warn('subscriptions.failed', { user: n.userId, day, error: (err as Error).message });
-        }
-      }),
-    ),
-  );
-  if (report.planned) log.info('subscriptions.done', { ...report });
-  return report;
 }
