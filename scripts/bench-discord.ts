@@ -15,7 +15,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { App } from '../src/app.ts';
-import { runIngest } from '../src/cli/ingest.ts';
 import { loadConfig } from '../src/config.ts';
 import { createBot } from '../src/discord/bot.ts';
 import { createLogger } from '../src/log.ts';
@@ -81,7 +80,7 @@ export async function benchDiscord(opts: DiscordBenchOptions = {}): Promise<Disc
     dataDir = tmp;
     const app = new App(loadConfig(baseEnv, { dataDir }));
     try {
-      await runIngest(app, { from: apiDir });
+      await app.ingestFrom(apiDir);
     } finally {
       app.close();
     }

@@ -7,7 +7,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { App } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { runIngest } from '../src/cli/ingest.ts';
 import { percentile } from './eval/metrics.ts';
 import { benchDiscord } from './bench-discord.ts';
 import { benchSubscriptions } from './bench/subscriptions.ts';
@@ -36,7 +35,7 @@ try {
   {
     const app = new App(loadConfig(env, { dataDir }));
     const t0 = performance.now();
-    const { summary } = await runIngest(app, { from: apiDir });
+    const { summary } = await app.ingestFrom(apiDir);
     const s = ms(t0) / 1000;
     line('ingest, 5,412 entries (cold index)', `${s.toFixed(1)} s, ${Math.round(summary.added / s)} papers/s (${summary.added} papers, ${summary.chunks} chunks)`);
 
@@ -49,7 +48,7 @@ try {
     line('embedding only, same chunks', `${e.toFixed(1)} s (${Math.round(texts.size / e)} chunks/s; ingest/embedding = ${(s / e).toFixed(2)})`);
 
     const t2 = performance.now();
-    const again = await runIngest(app, { from: apiDir });
+    const again = await app.ingestFrom(apiDir);
     line('re-ingest, nothing changed', `${(ms(t2) / 1000).toFixed(1)} s (${again.summary.added} added, ${again.summary.updated} updated)`);
     app.close();
   }

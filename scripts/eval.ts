@@ -11,7 +11,6 @@ import { App } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { DEFAULT_FUSION, type FusionOptions } from '../src/retrieval/fusion.ts';
 import { titleId } from '../src/sources/normalize.ts';
-import { runIngest } from '../src/cli/ingest.ts';
 import { mean, ndcgAt, recallAt } from './eval/metrics.ts';
 import { reportTopics } from './eval/topics.ts';
 import { reportAnswers } from './eval/answers.ts';
@@ -36,7 +35,7 @@ const METHODS: [string, FusionOptions][] = [
 async function openIndexed(name: string, from: string): Promise<App> {
   const env = { ...process.env, EMBEDDINGS_MODEL_DIR: process.env.EMBEDDINGS_MODEL_DIR ?? staticModelDir };
   const app = new App(loadConfig(env, { dataDir: path.join(repoRoot, 'data', '.eval', name) }));
-  await runIngest(app, { from }); // idempotent: a second run only checks
+  await app.ingestFrom(from); // idempotent: a second run only checks
   return app;
 }
 

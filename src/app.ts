@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { Config } from './config.ts';
 import { loadEmbeddings } from './embeddings/load.ts';
 import type { DigestEmbeddings } from './embeddings/types.ts';
-import { Ingester, type IngestProgress } from './ingest/ingester.ts';
+import { Ingester, type IngestProgress, type IngestSummary } from './ingest/ingester.ts';
+import { readLocalSource } from './sources/local.ts';
 import { VectorIndex } from './index/vector-index.ts';
 import { Retriever } from './retrieval/retriever.ts';
 import type { FusionOptions } from './retrieval/fusion.ts';
@@ -152,9 +153,20 @@ export class App {
     return this.askerP;
   }
 
+  /** The ingester; a run that adds or changes papers resets the corpus statistics once, at its end. */
   async ingester(progress?: IngestProgress): Promise<Ingester> {
     const emb = await this.checkedEmbeddings();
-    return new Ingester(this.store, await this.vectors(), emb, progress);
+    return new Ingester(this.store, await this.vectors(), emb, progress, () => this.corpusChanged());
+  }
+
+  /** Ingest a local path (a folder of API day files, one API response, or a copied Daily Papers page). */
+  async ingestFrom(from: string, opts: { pageDate?: string; progress?: IngestProgress } = {}): Promise<{ summary: IngestSummary; failures: string[] }> {
+    const failures: string[] = [];
+    const ingester = await this.ingester(opts.progress); // the model first: a missing one fails before reading
+    const run = ingester.start();
+    const batches = await readLocalSource(path.resolve(from), { ...(opts.pageDate ? { pageDate: opts.pageDate } : {}), onSkipped: (m) => failures.push(m) });
+    for (const batch of batches) run.add(batch);
+    return { summary: await run.finish(), failures };
   }
 
   /** Drop every vector and embed the stored papers again with the configured model. */

@@ -12,7 +12,6 @@ import { ExtractiveAnswerer } from '../src/answer/extractive.ts';
 import type { Answer } from '../src/answer/types.ts';
 import { toAnswerJson } from '../src/cli/ask.ts';
 import { loadConfig } from '../src/config.ts';
-import { runIngest } from '../src/cli/ingest.ts';
 import { LlmEmulator } from './helpers/llm-emulator.ts';
 import { newEntry, TOPICS, writeDays, type SynthPaper } from './helpers/synthetic-days.ts';
 
@@ -42,7 +41,7 @@ describe.skipIf(!haveModel)('answers with verified citations (needs ../shared/mo
       '2025-03-05': [newEntry(TOPICS.music, '2025-03-05'), newEntry(TOPICS.tumor, '2025-03-05'), newEntry(TOPICS.speech, '2025-03-05'), newEntry(TOPICS.code, '2025-03-05')],
     });
     app = new App(loadConfig({ EMBEDDINGS_MODEL_DIR: staticDir, HF_ENDPOINT: 'http://127.0.0.1:9', TIME_ZONE: 'UTC' }, { dataDir: path.join(dir, 'data') }));
-    await runIngest(app, { from: days });
+    await app.ingestFrom(days);
     emu = await LlmEmulator.start();
   });
 

@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { App } from '../src/app.ts';
-import { runIngest } from '../src/cli/ingest.ts';
 import { loadConfig } from '../src/config.ts';
 import { evaluateTopics } from '../scripts/eval/topics.ts';
 import { askAll, citationFailures, figures } from '../scripts/eval/answers.ts';
@@ -28,7 +27,7 @@ describe.skipIf(!haveShared)('quality on the real corpus (needs ../shared: the d
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'topic-eval-'));
     app = new App(loadConfig({ EMBEDDINGS_MODEL_DIR: staticModelDir, HF_ENDPOINT: 'http://127.0.0.1:9', TIME_ZONE: 'UTC' }, { dataDir: dir }));
-    await runIngest(app, { from: apiDir }); // the whole corpus: profiles learn from it
+    await app.ingestFrom(apiDir); // the whole corpus: profiles learn from it
   }, 120_000);
 
   afterAll(async () => {

@@ -14,7 +14,6 @@ import { App } from '../src/app.ts';
 import { DigestAsker } from '../src/answer/asker.ts';
 import { GenerativeAnswerer } from '../src/answer/generative.ts';
 import { toAnswerJson } from '../src/cli/ask.ts';
-import { runIngest } from '../src/cli/ingest.ts';
 import { loadConfig } from '../src/config.ts';
 import { pageFile, staticModelDir } from '../scripts/shared-data.ts';
 
@@ -43,7 +42,7 @@ describe.skipIf(!haveShared)('answer, closest or none on the copied page (needs 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'judge-'));
     app = new App(loadConfig({ EMBEDDINGS_MODEL_DIR: staticModelDir, HF_ENDPOINT: 'http://127.0.0.1:9', TIME_ZONE: 'UTC' }, { dataDir: dir }));
-    await runIngest(app, { from: pageFile });
+    await app.ingestFrom(pageFile);
     asker = await app.asker();
   }, 60_000);
 

@@ -1,13 +1,9 @@
 import { daysInRange, resolveDay, todayUtc } from '../dates.ts';
 import { UserFacingError } from '../errors.ts';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { App } from '../app.ts';
 import type { IngestRun, IngestSummary } from '../ingest/ingester.ts';
 import { NetworkError } from '../http.ts';
-import { listApiFiles, papersFromApiResponse, readApiFile, SourceFileError, type SourceBatch } from '../sources/files.ts';
-
-import { papersFromPageText } from '../sources/page.ts';
+import { papersFromApiResponse } from '../sources/files.ts';
 import { embedProgressBar } from './progress.ts';
 
 export interface IngestOptions {
@@ -27,30 +23,6 @@ export interface IngestOutcome {
 }
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
-
-/** Read the batches of a local path: a folder of day files, a JSON response, or a copied web page. */
-async function readLocal(from: string, opts: IngestOptions, failures: string[]): Promise<SourceBatch[]> {
-  const files = await listApiFiles(from);
-  const batches: SourceBatch[] = [];
-  for (const file of files) {
-    try {
-      if (files.length === 1 && !file.endsWith('.json')) {
-        const text = await readFile(file, 'utf8');
-        if (!/^\s*[[{]/.test(text)) {
-          const batch = papersFromPageText(file, text, { date: opts.pageDate, today: todayUtc() });
-          if (!batch.papers.length) throw new SourceFileError(file, 'has no papers: expected JSON from the Daily Papers API, or the text of a Daily Papers page (a title line, then its abstract)');
-          batches.push(batch);
-          continue;
-        }
-      }
-      batches.push(await readApiFile(file));
-    } catch (err) {
-      if (!(err instanceof SourceFileError) || files.length === 1) throw err;
-      failures.push(err.message); // one bad day file must not stop the other 255
-    }
-  }
-  return batches;
-}
 
 /** Fetch days from the live API; each day is stored as soon as it arrives, so an interruption keeps them. */
 async function fetchDays(app: App, run: IngestRun, days: string[], failures: string[]): Promise<void> {
@@ -73,17 +45,13 @@ export async function runIngest(app: App, opts: IngestOptions): Promise<IngestOu
   const sources = [opts.from, opts.date, opts.since].filter(Boolean).length;
   if (sources !== 1) throw new UsageError('ingest needs exactly one of --from FILE|DIR, --date YYYY-MM-DD or --since YYYY-MM-DD');
   const pageDate = opts.pageDate && resolveDay(opts.pageDate, '--page-date');
+  if (opts.from) return app.ingestFrom(opts.from, { ...(pageDate ? { pageDate } : {}), progress: embedProgressBar() });
   const failures: string[] = [];
   // Load the model first: a missing model should fail before any fetching.
-  const ingester = await app.ingester(embedProgressBar());
-  const run = ingester.start();
-  if (opts.from) {
-    for (const batch of await readLocal(path.resolve(opts.from), { ...opts, pageDate }, failures)) run.add(batch);
-  } else {
-    const since = resolveDay(opts.date ?? opts.since!, opts.date ? '--date' : '--since');
-    const until = opts.date ? since : opts.until ? resolveDay(opts.until, '--until') : todayUtc();
-    await fetchDays(app, run, daysInRange(since, until), failures);
-  }
+  const run = (await app.ingester(embedProgressBar())).start();
+  const since = resolveDay(opts.date ?? opts.since!, opts.date ? '--date' : '--since');
+  const until = opts.date ? since : opts.until ? resolveDay(opts.until, '--until') : todayUtc();
+  await fetchDays(app, run, daysInRange(since, until), failures);
   return { summary: await run.finish(), failures };
 }
 

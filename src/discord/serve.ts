@@ -59,8 +59,8 @@ export async function serve(app: App, opts: ServeOptions = {}): Promise<void> {
       poster: discordHighlightsPoster(bot.client),
       log: logger,
       // Each digest day, once its list is complete and ingested: every subscriber's matches, one message each.
+      // (the ingest of the day reset the corpus statistics the matcher weighs words by)
       onDayComplete: async (day) => {
-        await app.corpusChanged(); // the day was just ingested: word statistics and topic profiles changed
         const { subscriptions, deliveries, store: papers } = app;
         await deliverDay({ subscriptions, deliveries, papers, matcher: await app.topicMatcher(), sender: discordSubscriptionSender(bot.client), log: logger }, day);
       },

@@ -40,7 +40,14 @@ export class Ingester {
     private readonly vectors: VectorIndex,
     private readonly embeddings: DigestEmbeddings,
     private readonly progress: IngestProgress = {},
+    /** Called once at the end of a run that added or changed papers (the app resets its corpus statistics). */
+    private readonly onChanged?: () => void | Promise<void>,
   ) {}
+
+  /** @internal */
+  async changed(): Promise<void> {
+    await this.onChanged?.();
+  }
 
   /** Start a run: add source batches as they arrive (each is stored at once), then `finish` embeds. */
   start(): IngestRun {
@@ -126,6 +133,7 @@ export class IngestRun {
   async finish(): Promise<IngestSummary> {
     const { embedded } = await this.ingester.reconcile();
     const count = (o: UpsertOutcome) => [...this.outcomes.values()].filter((v) => v === o).length;
+    if (count('added') || count('updated')) await this.ingester.changed();
     return {
       added: count('added'),
       updated: count('updated'),

@@ -68,9 +68,7 @@ export function startSchedules(o: SchedulesOptions): Schedules {
   };
   const fetchAndPost = tracked(
     guard('fetch', async () => {
-      const outcomes = await fetcher.run();
-      // New papers change the word statistics the answerer and the topic matcher weigh words by.
-      if (outcomes.some((f) => f.added || f.updated)) await app.corpusChanged();
+      await fetcher.run(); // each day's ingest resets the corpus statistics it changed (App.ingester)
       await scheduler.tick();
     }),
   );

@@ -9,7 +9,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App } from '../../src/app.ts';
-import { runIngest } from '../../src/cli/ingest.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createBot, type Bot, type BotOptions } from '../../src/discord/bot.ts';
 import { createLogger } from '../../src/log.ts';
@@ -65,7 +64,7 @@ export async function buildCorpus(): Promise<{ dataDir: string; cleanup: () => P
   await writeDays(daysDir, testDays());
   const app = new App(loadConfig(baseEnv(), { dataDir }));
   try {
-    await runIngest(app, { from: daysDir });
+    await app.ingestFrom(daysDir);
   } finally {
     app.close();
   }

@@ -152,7 +152,6 @@ describe.skipIf(!haveModel)(`topic subscriptions in Discord (${SKIP_REASON})`, (
   }
 
   const deliver = async (day: string, app: App = h.app): Promise<DeliveryReport> => {
-    await app.corpusChanged(); // as serve does after ingesting the day
     return deliverDay({ subscriptions: app.subscriptions, deliveries: app.deliveries, papers: app.store, matcher: await app.topicMatcher(), sender: discordSubscriptionSender(h.bot.client), log: pushTo(log) }, day);
   };
 
