@@ -10,24 +10,25 @@ import type { DateRange, Hit, Paper } from '../types.ts';
 import { checkCitations, type CheckedAnswer } from './citations.ts';
 import { ExtractiveAnswerer, shortTitle } from './extractive.ts';
 import { parseFollowUp, type FollowUp } from './follow-up.ts';
-import { NO_ANSWER, type GenerativeAnswerer } from './generative.ts';
+import { NO_ANSWER } from './generative.ts';
 import { isMetadataOnly, parseIntent, type Intent } from './intent.ts';
 import { RelevanceJudge, type Judgement } from './judge.ts';
 import { cleanQuestion } from './question.ts';
-import type { Answer, Asker, AskOptions, ClosestPaper } from './types.ts';
+import type { Answer, Answerer, Asker, AskOptions, ClosestPaper, SourceCheck } from './types.ts';
 
 /** Papers retrieved for a question, shown when nothing answers it, and listed at most by a metadata answer. */
 const RETRIEVE = 8;
 const CLOSEST = 3;
 const LIST = 10;
 
+/** What the asker needs, narrowly: small fixtures can stand in for any of it. */
 export interface AskerDeps {
-  store: PaperStore;
-  retriever: Retriever;
+  store: Pick<PaperStore, 'countBetween' | 'stats' | 'papersBetween' | 'latestDay'>;
+  retriever: Pick<Retriever, 'retrieve'>;
   embeddings: DigestEmbeddings;
-  stats: CorpusStats;
+  stats: Pick<CorpusStats, 'idf' | 'docFreq' | 'papers'>;
   /** A chat model answerer; absent for the extractive default. */
-  generative?: { answerer: GenerativeAnswerer; name: string };
+  generative?: { answerer: Answerer & SourceCheck; name: string };
   timeZone: string;
   now?: () => Date;
 }

@@ -2,6 +2,7 @@ import type { DigestEmbeddings } from '../embeddings/types.ts';
 import { queryTerms } from '../index/lexical-query.ts';
 import { dot } from '../vector-math.ts';
 import type { Hit, Paper } from '../types.ts';
+import type { Answerer } from './types.ts';
 import { BACKGROUND, CONTRIBUTION, splitSentences } from '../sentences.ts';
 import { stem, stems } from '../stem.ts';
 
@@ -64,7 +65,7 @@ interface Scored {
  * answer the question (the question's rare words, weighted by idf, plus the sentence's embedding similarity to
  * the question), and writes one line per paper in which every sentence carries the paper's citation `[n]`.
  */
-export class ExtractiveAnswerer {
+export class ExtractiveAnswerer implements Answerer {
   constructor(
     private readonly embeddings: DigestEmbeddings,
     private readonly idf: (term: string) => number,

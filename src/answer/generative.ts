@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { ChatPromptTemplate } from '@langchain/core/prompts';
 import type { Hit, Paper } from '../types.ts';
+import type { Answerer, SourceCheck } from './types.ts';
 
 /** What the model says when the sources do not answer the question. */
 export const NO_ANSWER = 'NO_ANSWER';
@@ -55,7 +56,7 @@ function textOf(content: unknown): string {
  * A generative answerer over any LangChain chat model: the retrieved papers go in as numbered sources, the
  * reply comes back raw; the caller checks its citations. Errors (timeout, 429, 5xx, refusals) are thrown.
  */
-export class GenerativeAnswerer {
+export class GenerativeAnswerer implements Answerer, SourceCheck {
   constructor(
     private readonly model: BaseChatModel,
     private readonly timeoutMs: number,

@@ -122,7 +122,7 @@ export class RelevanceJudge {
   readonly calibration: Calibration;
 
   constructor(
-    private readonly stats: CorpusStats,
+    private readonly stats: Pick<CorpusStats, 'idf' | 'docFreq' | 'papers'>,
     private readonly embeddings: DigestEmbeddings,
   ) {
     this.calibration = calibrationFor(embeddings.modelId);

@@ -54,3 +54,16 @@ export interface AskOptions extends DateRange {
 export interface Asker {
   ask(question: string, opts?: AskOptions): Promise<Answer>;
 }
+
+/**
+ * Writes an answer from numbered sources, `[n]` after each claim; whatever it writes is checked (citations.ts)
+ * before anyone sees it. The extractive answerer and the chat-model answerer both are one.
+ */
+export interface Answerer {
+  answer(question: string, hits: Hit[]): Promise<string>;
+}
+
+/** A chat model's yes/no on whether a source answers a question (near the judge's threshold). */
+export interface SourceCheck {
+  answers(question: string, hit: Hit): Promise<boolean>;
+}

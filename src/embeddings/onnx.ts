@@ -32,14 +32,15 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { env, type PretrainedModelOptions } from '@huggingface/transformers';
 import { HuggingFaceTransformersEmbeddings } from '@langchain/community/embeddings/huggingface_transformers';
-import { DigestEmbeddings, ModelUnavailableError, type EmbeddingsOptions } from './types.ts';
+import { Embeddings } from '@langchain/core/embeddings';
+import { ModelUnavailableError, type DigestEmbeddings, type EmbeddingsOptions } from './types.ts';
 
 /** Texts per pipeline call. Padding is to the longest text of a batch, so keep batches modest. */
 const BATCH_SIZE = 32;
 /** A sentence any English vocabulary covers, embedded once at load to learn (and check) the dimension. */
 const PROBE_TEXT = 'This is a short English sentence used to check the embedding model.';
 
-class OnnxEmbeddings extends DigestEmbeddings {
+class OnnxEmbeddings extends Embeddings implements DigestEmbeddings {
   readonly modelId: string;
   /** Set by `probe()` during `loadOnnxEmbeddings`, before the instance is handed out. */
   dimension = 0;

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PreTrainedTokenizer } from '@huggingface/transformers';
-import { DigestEmbeddings, ModelUnavailableError, type EmbeddingsOptions } from './types.ts';
+import { Embeddings } from '@langchain/core/embeddings';
+import { ModelUnavailableError, type DigestEmbeddings, type EmbeddingsOptions } from './types.ts';
 import { downloadHubFiles } from './hub-download.ts';
 
 /** The files of a Model2Vec model: a tokenizer and one embedding matrix. */
@@ -13,7 +14,7 @@ const MAX_TOKENS = 512;
  * one embedding matrix, L2-normalize. This is model2vec's `StaticModel.encode`; no ONNX runtime involved, so it
  * is fast enough to embed the whole digest in seconds on a CPU.
  */
-export class StaticEmbeddings extends DigestEmbeddings {
+export class StaticEmbeddings extends Embeddings implements DigestEmbeddings {
   readonly modelId: string;
   readonly dimension: number;
   private readonly tokenizer: PreTrainedTokenizer;
@@ -54,7 +55,7 @@ export class StaticEmbeddings extends DigestEmbeddings {
   }
 
   /** Embed one text synchronously (the work is pure CPU; no reason to pay for promises per text). */
-  override embedOne(text: string): Float32Array {
+  embedOne(text: string): Float32Array {
     const D = this.dimension;
     const v = new Float32Array(D);
     const ids = this.tokenizer.encode(text.slice(0, this.maxChars), { add_special_tokens: false });

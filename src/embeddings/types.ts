@@ -1,14 +1,15 @@
 import { UserFacingError } from '../errors.ts';
-import { Embeddings } from '@langchain/core/embeddings';
+import type { EmbeddingsInterface } from '@langchain/core/embeddings';
 
 /**
- * A LangChain `Embeddings` that also says which model it is and how wide its vectors are, so the index can
- * refuse to mix vectors from two models. Vectors are L2-normalized: cosine similarity is a dot product.
+ * LangChain's `EmbeddingsInterface`, plus which model it is and how wide its vectors are, so the index can refuse
+ * to mix vectors from two models. Vectors are L2-normalized: cosine similarity is a dot product. Providers extend
+ * LangChain's `Embeddings` class and implement this.
  */
-export abstract class DigestEmbeddings extends Embeddings {
+export interface DigestEmbeddings extends EmbeddingsInterface {
   /** Stable identity of the model, recorded in the index, e.g. `static:minishlab/potion-base-4M`. */
-  abstract readonly modelId: string;
-  abstract readonly dimension: number;
+  readonly modelId: string;
+  readonly dimension: number;
   /**
    * One text embedded synchronously, for models cheap enough to embed single words on the fly (static models):
    * the relevance judge compares question words with paper words by their vectors. Absent for the others.

@@ -1,38 +1,8 @@
 /**
- * Which papers of a digest day match which subscription topics, and why.
- *
- * A plain topic is scored against a paper by three signals:
- *
- * - **coverage** in [0, 1]: the idf-weighted share of the topic's words the paper is about. Each word counts by
- *   where it occurs: tf = 3 x (title and HF keywords) + 2 x (HF summary) + 1 x (abstract), saturated as
- *   tf / (tf + 1.5), so one passing mention in the abstract is worth 0.4 and a word of the title 0.67 or more.
- *   Adjacent topic words also count as a pair (the second within two words of the first, weight half the larger
- *   idf of the two): "world models" is not "real-world ... models". Words every paper of this digest is about
- *   (AI, LLM) weigh a tenth and pair with nothing: "AI agents" are agents. A parenthesized alias, and each
- *   subject of "speech and audio models" (topic.ts: speech models, audio models), is scored on its own and the
- *   best counts.
- * - **similarity**: cosine between the embeddings of the topic and of the paper's title.
- * - **profile**: how much the paper resembles the corpus papers whose title or keywords name the topic
- *   (profile.ts): 0 like the average paper, 1 like those papers. It lifts papers that read like the topic's
- *   papers without all its words and sinks papers that use the words about something else; alone it cannot make
- *   a match (it adds at most 0.6). A topic named by fewer than 5 corpus papers, or a paper without vectors, counts
- *   0.5.
- *
- * score = coverage + 0.5 x similarity + 0.3 x profile; a paper matches at score >= 0.85 (for a pair without a
- * profile that is coverage + 0.5 x similarity >= 0.70, the rule before profiles).
- *
- * Calibrated with `npm run eval` on the dev set of scripts/eval/topics.json (30 topics, every relevant paper of
- * six real digest days, each pair judged three times, majority vote; scripts/eval/README.md), static model
- * potion-base-4M-int8. The profile weight (0.3, of 0.2-0.5) and the threshold were chosen as the best dev recall
- * at precision 0.8; a pair without a profile then got 0.5 instead of 0, so that small corpora match as before
- * profiles, at the cost of one dev false positive: dev precision 0.796, recall 0.738 (0.774 / 0.732 without
- * profiles at 0.70). On the held-out test set (24 other topics, four other days, not used for any choice):
- * precision 0.682, recall 0.569 (0.645 / 0.588 without profiles), short of the 0.8 / 0.7 target. The misses are
- * topics named in other words ("synthetic data generation" papers "synthesize trajectories"), topics that are a
- * kind of work rather than a subject (benchmarks, knowledge distillation done as self-distillation) and words
- * used in another sense (a robot hand's "tool use", code generated to build 3D rooms). Alone, the similarity of
- * this small static model separates poorly: it breaks ties between papers with the same words. Another
- * embedding model changes the similarity and profile scales: re-run the eval before trusting the threshold.
+ * Which papers of a digest day match which subscription topics, and why: a plain topic is scored against a paper
+ * by coverage (its words where the paper has them, topic-weights.ts and paper-terms.ts), the similarity of the
+ * topic's and the title's embeddings, and the topic's profile (profile.ts); tuning.ts has the weights and the
+ * threshold with the figures that chose them.
  *
  * Forms: `keyword:"phrase"` matches papers whose title, abstract, HF keywords or summary contain the phrase as
  * consecutive words (stemmed); `author:"Jane Doe"` matches papers with an author of that name.
@@ -48,28 +18,13 @@ import { dot } from '../vector-math.ts';
 import type { PaperStore } from '../store/paper-store.ts';
 import { CorpusStats } from '../retrieval/corpus-stats.ts';
 import type { Paper } from '../types.ts';
-import { stem } from '../stem.ts';
 import { TopicProfiles, type Profile } from './profile.ts';
-import { fold, nameTokens, parseTopic, type Topic } from './topic.ts';
+import { parseTopic, type Topic } from './topic.ts';
+import { preparePaper, type PreparedPaper } from './paper-terms.ts';
+import { anchorPhrases, weighTopic, type Alternative } from './topic-weights.ts';
+import { MATCH_THRESHOLD, PROFILE_NEUTRAL, PROFILE_WEIGHT, SATURATION, SHOWN_TF, SIMILARITY_WEIGHT } from './tuning.ts';
 
-export const MATCH_THRESHOLD = 0.85;
-export const SIMILARITY_WEIGHT = 0.5;
-export const PROFILE_WEIGHT = 0.3;
-/** What a pair without a profile score counts as: then a paper matches at coverage + 0.5 x similarity >= 0.70. */
-export const PROFILE_NEUTRAL = 0.5;
-/** Saturation constant: tf / (tf + K). */
-const K = 1.5;
-const FIELD_WEIGHT = { title: 3, summary: 2, abstract: 1 } as const;
-/** Pair weight, relative to the larger idf of its two words. */
-const PAIR_WEIGHT = 0.5;
-/** How far the second word of a pair may follow the first (1 = adjacent). */
-const PAIR_WINDOW = 2;
-/** Words the whole digest is about; they barely discriminate and are never part of a pair. */
-const GENERIC = new Set(['ai', 'llm', 'llms', 'lm', 'lms', 'mllm', 'mllms']);
-const GENERIC_WEIGHT = 0.1;
-/** A word counts as matched in the explanation from tf >= this (title, summary, or twice in the abstract). */
-const SHOWN_TF = 1.5;
-const BOUNDARY = '|';
+export { MATCH_THRESHOLD, PROFILE_WEIGHT, SIMILARITY_WEIGHT } from './tuning.ts';
 
 export interface TopicMatch {
   paper: Paper;
@@ -110,75 +65,14 @@ export interface MatchOptions {
   threshold?: number;
 }
 
-interface Term {
-  stem: string;
-  word: string;
-  weight: number;
-}
-interface Pair {
-  key: string;
-  weight: number;
-}
-interface Alternative {
-  terms: Term[];
-  pairs: Pair[];
-  total: number;
-  /** Runs as written, with their pair keys, to explain a match by phrase. */
-  runs: { phrase: string; pairKeys: string[]; terms: Term[] }[];
-}
 interface PreparedTopic {
   topic: Topic;
   alternatives: Alternative[];
   vector?: Float32Array;
   profile?: Profile;
 }
-interface PreparedPaper {
-  paper: Paper;
-  /** Field-weighted term frequency per stem. */
-  tf: Map<string, number>;
-  /** Field-weighted frequency of ordered stem pairs `a b` (b within PAIR_WINDOW after a). */
-  pairTf: Map<string, number>;
-  /** Each field as ` stem stem | stem ` for phrase search. */
-  fields: string[];
-  authors: { name: string; tokens: string[] }[];
-  title?: Float32Array;
-  /** The paper's chunk vectors' mean, when the index has them. */
-  centroid?: Float32Array;
-}
 
-/** Stems of a text with `|` where a sentence, keyword or field ends, so phrases and pairs never span one. */
-function stemTokens(text: string): string[] {
-  return (fold(text).match(/[\p{L}\p{N}]+|[;.!?]/gu) ?? []).map((w) => (/^[;.!?]$/.test(w) ? BOUNDARY : stem(w)));
-}
-
-function preparePaper(paper: Paper): PreparedPaper {
-  const title = stemTokens(`${paper.title} ; ${(paper.aiKeywords ?? []).join(' ; ')}`);
-  const summary = stemTokens(paper.aiSummary ?? '');
-  const abstract = stemTokens(paper.abstract);
-  const tf = new Map<string, number>();
-  const pairTf = new Map<string, number>();
-  for (const [tokens, w] of [[title, FIELD_WEIGHT.title], [summary, FIELD_WEIGHT.summary], [abstract, FIELD_WEIGHT.abstract]] as const) {
-    for (let i = 0; i < tokens.length; i++) {
-      const a = tokens[i]!;
-      if (a === BOUNDARY) continue;
-      tf.set(a, (tf.get(a) ?? 0) + w);
-      const seen: string[] = [];
-      for (let j = i + 1; j <= i + PAIR_WINDOW && j < tokens.length; j++) {
-        const b = tokens[j]!;
-        if (b === BOUNDARY) break;
-        if (seen.includes(b)) continue;
-        seen.push(b);
-        const key = `${a} ${b}`;
-        pairTf.set(key, (pairTf.get(key) ?? 0) + w);
-      }
-    }
-  }
-  const fields = [title, summary, abstract].map((t) => ` ${t.join(' ')} `);
-  const authors = paper.authors.map((name) => ({ name, tokens: nameTokens(name) }));
-  return { paper, tf, pairTf, fields, authors };
-}
-
-const saturate = (tf: number): number => tf / (tf + K);
+const saturate = (tf: number): number => tf / (tf + SATURATION);
 
 /**
  * Matches topics against papers. Build one per process (or per digest run) and reuse it: topic preparation and
@@ -282,7 +176,7 @@ export class TopicMatcher {
     const out = topics.map((topic) => {
       let pt = this.prepared.get(topic.key);
       if (!pt) {
-        pt = { topic, alternatives: topic.kind === 'semantic' ? this.weigh(topic) : [] };
+        pt = { topic, alternatives: topic.kind === 'semantic' ? weighTopic(topic, (w) => this.idf(w)) : [] };
         if (topic.kind === 'semantic') pt.profile = this.corpusProfiles()?.profile(anchorPhrases(topic));
         this.prepared.set(topic.key, pt);
       }
@@ -301,37 +195,6 @@ export class TopicMatcher {
       for (const pt of out) if (pt.topic.kind === 'semantic') pt.vector ??= this.vectors.get(pt.topic.text);
     }
     return out;
-  }
-
-  private weigh(topic: Extract<Topic, { kind: 'semantic' }>): Alternative[] {
-    return topic.alternatives.map((runs) => {
-      const terms: Term[] = [];
-      const pairs: Pair[] = [];
-      const seen = new Set<string>();
-      const shownRuns: Alternative['runs'] = [];
-      for (const run of runs) {
-        const runTerms: Term[] = [];
-        run.words.forEach((word, i) => {
-          const stem = run.stems[i]!;
-          const term = { stem, word, weight: this.idf(word) * (GENERIC.has(word) ? GENERIC_WEIGHT : 1) };
-          runTerms.push(term);
-          if (seen.has(stem)) return;
-          seen.add(stem);
-          terms.push(term);
-        });
-        const pairKeys: string[] = [];
-        for (let i = 0; i + 1 < run.words.length; i++) {
-          const [a, b] = [run.words[i]!, run.words[i + 1]!];
-          if (GENERIC.has(a) || GENERIC.has(b)) continue;
-          const key = `${run.stems[i]} ${run.stems[i + 1]}`;
-          pairs.push({ key, weight: PAIR_WEIGHT * Math.max(this.idf(a), this.idf(b)) });
-          pairKeys.push(key);
-        }
-        shownRuns.push({ phrase: run.words.join(' '), pairKeys, terms: runTerms });
-      }
-      const total = terms.reduce((s, t) => s + t.weight, 0) + pairs.reduce((s, p) => s + p.weight, 0);
-      return { terms, pairs, total, runs: shownRuns };
-    });
   }
 
   private corpusProfiles(): TopicProfiles | undefined {
@@ -402,21 +265,6 @@ export class TopicMatcher {
     if (matched.length) parts.push(`matched ${matched.map((m) => `"${m}"`).join(', ')}`);
     return { paper: pp.paper, score, similarity, coverage, profile, matched, reason: parts.join(', ') };
   }
-}
-
-/** A topic's phrases for finding corpus papers about it: per alternative, its runs without the generic words. */
-function anchorPhrases(topic: Extract<Topic, { kind: 'semantic' }>): string[][][] {
-  return topic.alternatives.map((runs) => {
-    const phrases: string[][] = [];
-    for (const run of runs) {
-      let cur: string[] = [];
-      for (const w of [...run.words, '']) {
-        if (w && !GENERIC.has(w)) cur.push(w);
-        else if (cur.length) (phrases.push(cur), (cur = []));
-      }
-    }
-    return phrases;
-  });
 }
 
 /** The topic's phrases found whole, else its words found prominently (title, summary, or repeatedly). */

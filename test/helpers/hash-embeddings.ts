@@ -1,14 +1,15 @@
-import { DigestEmbeddings } from '../../src/embeddings/types.ts';
+import { Embeddings } from '@langchain/core/embeddings';
+import type { DigestEmbeddings } from '../../src/embeddings/types.ts';
 
 /** Deterministic stand-in for a model: each word hashed to one of `dimension` (64) dimensions, L2-normalized. */
-export class HashEmbeddings extends DigestEmbeddings {
+export class HashEmbeddings extends Embeddings implements DigestEmbeddings {
   readonly modelId = 'test:hash';
   readonly dimension: number;
   constructor(dimension = 64) {
     super({});
     this.dimension = dimension;
   }
-  override embedOne(text: string): Float32Array {
+  embedOne(text: string): Float32Array {
     const v = new Float32Array(this.dimension);
     for (const w of text.toLowerCase().match(/[a-z0-9]+/g) ?? []) {
       let h = 7;
