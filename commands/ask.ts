@@ -8,9 +8,15 @@ import { notify, sendEmbeds } from '../src/discord/reply.ts';
 export const data = new SlashCommandBuilder()
   .setName('ask')
   .setDescription('Ask a question about the Hugging Face Daily Papers digest; the answer cites its papers')
-  .addStringOption((o) => o.setName('question').setDescription('What you want to know').setRequired(true).setMinLength(3).setMaxLength(500))
-  .addStringOption((o) => o.setName('since').setDescription('Only papers from this digest day on: YYYY-MM-DD, today, yesterday or 7d'))
-  .addStringOption((o) => o.setName('until').setDescription('Only papers up to this digest day: YYYY-MM-DD, today, yesterday or 7d'))
+  .addStringOption((o) =>
+    o.setName('question').setDescription('What you want to know').setRequired(true).setMinLength(3).setMaxLength(500),
+  )
+  .addStringOption((o) =>
+    o.setName('since').setDescription('Only papers from this digest day on: YYYY-MM-DD, today, yesterday or 7d'),
+  )
+  .addStringOption((o) =>
+    o.setName('until').setDescription('Only papers up to this digest day: YYYY-MM-DD, today, yesterday or 7d'),
+  )
   .toJSON();
 
 export async function execute(i: ChatInputCommandInteraction, ctx: BotContext): Promise<void> {
@@ -18,7 +24,10 @@ export async function execute(i: ChatInputCommandInteraction, ctx: BotContext): 
   const range = parseRange(i.options.getString('since'), i.options.getString('until'), ctx.now());
   const waitMs = ctx.askCooldown.take(i.user.id);
   if (waitMs > 0) {
-    await notify(i, `You can ask again in ${Math.ceil(waitMs / 1000)} s (one question every ${ctx.askCooldown.seconds} s per person).`);
+    await notify(
+      i,
+      `You can ask again in ${Math.ceil(waitMs / 1000)} s (one question every ${ctx.askCooldown.seconds} s per person).`,
+    );
     return;
   }
   await i.deferReply();

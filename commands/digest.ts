@@ -12,7 +12,9 @@ const PER_PAGE = 8;
 export const data = new SlashCommandBuilder()
   .setName('digest')
   .setDescription("A day's Daily Papers, most upvoted first")
-  .addStringOption((o) => o.setName('date').setDescription('Digest day: YYYY-MM-DD, today, yesterday or 7d (default: the latest)'))
+  .addStringOption((o) =>
+    o.setName('date').setDescription('Digest day: YYYY-MM-DD, today, yesterday or 7d (default: the latest)'),
+  )
   .toJSON();
 
 function page(ctx: BotContext, day: string, n: number, owner: string) {
@@ -34,7 +36,9 @@ export async function execute(i: ChatInputCommandInteraction, ctx: BotContext): 
   const p = page(ctx, day, 0, i.user.id);
   if (!p.count) {
     const before = ctx.app.store.latestDay(day);
-    throw new UserError(`No digest for ${day} (weekends have none).${before ? ` The latest one before it is ${before}: try \`/digest date:${before}\`.` : ''}`);
+    throw new UserError(
+      `No digest for ${day} (weekends have none).${before ? ` The latest one before it is ${before}: try \`/digest date:${before}\`.` : ''}`,
+    );
   }
   const id = await sendEmbeds(i, [p.embeds], p.components);
   ctx.pages.arm(id, i, p.disabled);
@@ -44,7 +48,8 @@ export async function button(i: ButtonInteraction, ctx: BotContext): Promise<voi
   const s = parsePageId(i.customId);
   const day = s?.args[0];
   if (!s || !day) throw new UserError('This button no longer does anything.');
-  if (!isOwner(i, s)) return notify(i, 'Only the person who opened this digest can turn its pages. Run `/digest` yourself to browse.');
+  if (!isOwner(i, s))
+    return notify(i, 'Only the person who opened this digest can turn its pages. Run `/digest` yourself to browse.');
   const p = page(ctx, day, s.page, s.owner);
   await i.update({ embeds: p.embeds, components: p.components, allowedMentions: NO_MENTIONS });
   ctx.pages.arm(i.message.id, i, p.disabled);

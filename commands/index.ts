@@ -11,4 +11,15 @@ import * as subscribe from './subscribe.ts';
 import * as subscriptions from './subscriptions.ts';
 import * as unsubscribe from './unsubscribe.ts';
 
-export const commands: BotCommand[] = [ask, search, paper, digest, similar, about, subscribe, unsubscribe, subscriptions, highlights];
+export const commands: BotCommand[] = [
+  ask,
+  search,
+  paper,
+  digest,
+  similar,
+  about,
+  subscribe,
+  unsubscribe,
+  subscriptions,
+  highlights,
+];

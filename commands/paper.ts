@@ -12,22 +12,33 @@ export const data = new SlashCommandBuilder()
   .setName('paper')
   .setDescription('Show one paper of the digest')
   .addStringOption((o) =>
-    o.setName('id_or_title').setDescription('arXiv id, link, or part of the title').setRequired(true).setAutocomplete(true).setMaxLength(300),
+    o
+      .setName('id_or_title')
+      .setDescription('arXiv id, link, or part of the title')
+      .setRequired(true)
+      .setAutocomplete(true)
+      .setMaxLength(300),
   )
   .toJSON();
 
 /** Autocomplete choices for a paper option: titles containing what was typed (latest digest when empty). */
 export function paperChoices(app: App, typed: string): { name: string; value: string }[] {
   // Choice names hold at most 100 characters: the title gives way, the day stays.
-  return app.store.findByTitle(typed, 25).map((p) => ({ name: `${truncate(plainText(p.title), 100 - ` (${p.date})`.length)} (${p.date})`, value: p.id }));
+  return app.store
+    .findByTitle(typed, 25)
+    .map((p) => ({ name: `${truncate(plainText(p.title), 100 - ` (${p.date})`.length)} (${p.date})`, value: p.id }));
 }
 
 /** A paper from an id, an arXiv/HF link, or a title (or part of one). */
 export function resolvePaper(app: App, input: string): Paper {
   const text = input.trim();
-  const fromLink = /(?:arxiv\.org\/(?:abs|pdf)|huggingface\.co\/papers)\/([\w.-]+?)(?:v\d+)?(?:\.pdf)?(?:[?#/]|$)/i.exec(text)?.[1];
+  const fromLink =
+    /(?:arxiv\.org\/(?:abs|pdf)|huggingface\.co\/papers)\/([\w.-]+?)(?:v\d+)?(?:\.pdf)?(?:[?#/]|$)/i.exec(text)?.[1];
   const paper = app.store.get(fromLink ?? text) ?? app.store.findByTitle(text, 1)[0];
-  if (!paper) throw new UserError(`No paper in the digest matches "${escapeText(truncate(text, 80))}". Pick one from the suggestions while typing.`);
+  if (!paper)
+    throw new UserError(
+      `No paper in the digest matches "${escapeText(truncate(text, 80))}". Pick one from the suggestions while typing.`,
+    );
   return paper;
 }
 

@@ -15,8 +15,12 @@ export const data = new SlashCommandBuilder()
   .setName('search')
   .setDescription('Search the digest (meaning and keywords)')
   .addStringOption((o) => o.setName('query').setDescription('What to look for').setRequired(true).setMaxLength(300))
-  .addStringOption((o) => o.setName('since').setDescription('Only papers from this digest day on: YYYY-MM-DD, today, yesterday or 7d'))
-  .addStringOption((o) => o.setName('until').setDescription('Only papers up to this digest day: YYYY-MM-DD, today, yesterday or 7d'))
+  .addStringOption((o) =>
+    o.setName('since').setDescription('Only papers from this digest day on: YYYY-MM-DD, today, yesterday or 7d'),
+  )
+  .addStringOption((o) =>
+    o.setName('until').setDescription('Only papers up to this digest day: YYYY-MM-DD, today, yesterday or 7d'),
+  )
   .toJSON();
 
 async function page(ctx: BotContext, query: string, range: DateRange, n: number, owner: string) {
@@ -43,7 +47,8 @@ export async function execute(i: ChatInputCommandInteraction, ctx: BotContext): 
 export async function button(i: ButtonInteraction, ctx: BotContext): Promise<void> {
   const s = parsePageId(i.customId);
   if (!s) throw new UserError('This button no longer does anything.');
-  if (!isOwner(i, s)) return notify(i, 'Only the person who ran this search can turn its pages. Run `/search` yourself to browse.');
+  if (!isOwner(i, s))
+    return notify(i, 'Only the person who ran this search can turn its pages. Run `/search` yourself to browse.');
   // The query travels in the embed's title link (the HF search URL); dates and page in the custom_id.
   const link = i.message.embeds[0]?.url;
   const query = link ? new URL(link).searchParams.get('q') : null;

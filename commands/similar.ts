@@ -1,5 +1,10 @@
 /** `/similar paper`: the papers nearest to a paper, with autocomplete on titles. */
-import { SlashCommandBuilder, type AutocompleteInteraction, type ButtonInteraction, type ChatInputCommandInteraction } from 'discord.js';
+import {
+  SlashCommandBuilder,
+  type AutocompleteInteraction,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+} from 'discord.js';
 import type { BotContext } from '../src/discord/command.ts';
 import { UserError } from '../src/discord/command.ts';
 import { isOwner, pageButtons, parsePageId } from '../src/discord/paginate.ts';
@@ -14,7 +19,14 @@ const PER_PAGE = 5;
 export const data = new SlashCommandBuilder()
   .setName('similar')
   .setDescription('Papers of the digest nearest to a paper')
-  .addStringOption((o) => o.setName('paper').setDescription('arXiv id, link, or part of the title').setRequired(true).setAutocomplete(true).setMaxLength(300))
+  .addStringOption((o) =>
+    o
+      .setName('paper')
+      .setDescription('arXiv id, link, or part of the title')
+      .setRequired(true)
+      .setAutocomplete(true)
+      .setMaxLength(300),
+  )
   .toJSON();
 
 async function page(ctx: BotContext, paper: Paper, n: number, owner: string) {
@@ -46,7 +58,8 @@ export async function button(i: ButtonInteraction, ctx: BotContext): Promise<voi
   const s = parsePageId(i.customId);
   const paper = s?.args[0] ? ctx.app.store.get(s.args[0]) : undefined;
   if (!s || !paper) throw new UserError('This button no longer does anything.');
-  if (!isOwner(i, s)) return notify(i, 'Only the person who ran this command can turn its pages. Run `/similar` yourself to browse.');
+  if (!isOwner(i, s))
+    return notify(i, 'Only the person who ran this command can turn its pages. Run `/similar` yourself to browse.');
   const p = await page(ctx, paper, s.page, s.owner);
   await i.update({ embeds: p.embeds, components: p.components, allowedMentions: NO_MENTIONS });
   ctx.pages.arm(i.message.id, i, p.disabled);

@@ -45,7 +45,10 @@ export function topicWithMode(text: string, mode: string | null): string {
   const form = FORM.exec(t)?.[1]?.toLowerCase();
   if (form) {
     const kind = form === 'author' ? 'author' : 'keyword';
-    if (kind !== mode) throw new UserError(`"${escapeText(t)}" is written as a ${kind} topic but mode is ${mode}: leave out one of the two.`);
+    if (kind !== mode)
+      throw new UserError(
+        `"${escapeText(t)}" is written as a ${kind} topic but mode is ${mode}: leave out one of the two.`,
+      );
     return t;
   }
   return `${mode}:"${t.replace(QUOTES, '').trim()}"`;
@@ -76,6 +79,7 @@ export async function execute(i: ChatInputCommandInteraction, ctx: BotContext): 
     `Subscribed to **${escapeText(subscription.topic)}** (${count}/${subs.maxTopics} topics): ${explain(parsed)}.`,
     `Each new digest day, the papers on any of your topics come ${deliveryText(ctx.app, i.user.id)}, in one message; a paper is never sent twice.`,
   ];
-  if (subs.subscriber(i.user.id)?.paused) lines.push('Your subscriptions are paused: `/subscriptions resume` to get the messages.');
+  if (subs.subscriber(i.user.id)?.paused)
+    lines.push('Your subscriptions are paused: `/subscriptions resume` to get the messages.');
   await notify(i, lines.join('\n'));
 }

@@ -20,17 +20,19 @@ export const data = new SlashCommandBuilder()
   .addSubcommand((s) =>
     s
       .setName('delivery')
-      .setDescription('By DM, or in this server\'s subscription channel with a mention (where an admin allows it)')
+      .setDescription("By DM, or in this server's subscription channel with a mention (where an admin allows it)")
       .addStringOption((o) =>
         o
           .setName('mode')
           .setDescription('Where your matches arrive')
           .setRequired(true)
-          .addChoices({ name: 'by DM (default)', value: 'dm' }, { name: "here: this server's subscription channel", value: 'here' }),
+          .addChoices(
+            { name: 'by DM (default)', value: 'dm' },
+            { name: "here: this server's subscription channel", value: 'here' },
+          ),
       ),
   )
   .toJSON();
-
 
 /** Where this user's messages go now, in words (`by DM`, `in #channel with a mention`), with any caveat. */
 export function deliveryText(app: App, userId: string): string {
@@ -48,12 +50,18 @@ function listEmbed(app: App, userId: string): APIEmbed {
   const subs = app.subscriptions;
   const topics = subs.list(userId);
   const s = subs.subscriber(userId);
-  const status = s?.paused ? 'Paused: nothing is sent until `/subscriptions resume`.' : `Active: new papers ${deliveryText(app, userId)}, at most one message per digest day.`;
+  const status = s?.paused
+    ? 'Paused: nothing is sent until `/subscriptions resume`.'
+    : `Active: new papers ${deliveryText(app, userId)}, at most one message per digest day.`;
   return {
     title: `Your topics (${topics.length}/${subs.maxTopics})`,
     color: COLORS.list,
     description: [topics.map((t, n) => `**${n + 1}.** ${escapeText(t.topic)}`).join('\n'), '', status].join('\n'),
-    footer: { text: plainText('/subscribe to add a topic · /unsubscribe to remove one · /subscriptions pause, resume or delivery') },
+    footer: {
+      text: plainText(
+        '/subscribe to add a topic · /unsubscribe to remove one · /subscriptions pause, resume or delivery',
+      ),
+    },
   };
 }
 
@@ -63,30 +71,48 @@ export async function execute(i: ChatInputCommandInteraction, ctx: BotContext): 
   const sub = i.options.getSubcommand();
   if (sub === 'list') {
     if (!subs.list(userId).length) {
-      await notify(i, 'You follow no topics yet. Follow one with `/subscribe`, e.g. `/subscribe topic:speculative decoding`.');
+      await notify(
+        i,
+        'You follow no topics yet. Follow one with `/subscribe`, e.g. `/subscribe topic:speculative decoding`.',
+      );
       return;
     }
-    await i.reply({ embeds: [listEmbed(ctx.app, userId)], flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
+    await i.reply({
+      embeds: [listEmbed(ctx.app, userId)],
+      flags: MessageFlags.Ephemeral,
+      allowedMentions: NO_MENTIONS,
+    });
     return;
   }
   if (sub === 'pause' || sub === 'resume') {
     const paused = sub === 'pause';
     const was = subs.subscriber(userId)?.paused;
     subs.setPaused(userId, paused);
-    if (was === paused) await notify(i, paused ? 'Your subscriptions were already paused.' : 'Your subscriptions were not paused.');
-    else if (paused) await notify(i, 'Paused: you get no messages until `/subscriptions resume`. Your topics are kept.');
-    else await notify(i, `Resumed: new papers on your topics come ${deliveryText(ctx.app, userId)}, starting with the next digest day.`);
+    if (was === paused)
+      await notify(i, paused ? 'Your subscriptions were already paused.' : 'Your subscriptions were not paused.');
+    else if (paused)
+      await notify(i, 'Paused: you get no messages until `/subscriptions resume`. Your topics are kept.');
+    else
+      await notify(
+        i,
+        `Resumed: new papers on your topics come ${deliveryText(ctx.app, userId)}, starting with the next digest day.`,
+      );
     return;
   }
   // delivery
   const mode = i.options.getString('mode', true);
   if (mode === 'dm') {
     subs.setDelivery(userId, 'dm');
-    await notify(i, 'Your matches now come by DM. Allow DMs from server members (Privacy Settings) so that I can reach you.');
+    await notify(
+      i,
+      'Your matches now come by DM. Allow DMs from server members (Privacy Settings) so that I can reach you.',
+    );
     return;
   }
   if (!i.guildId) throw new UserError("`here` means a server's subscription channel: use it in that server.");
   subs.setDelivery(userId, 'channel', i.guildId);
-  await notify(i, `Your matches now come ${deliveryText(ctx.app, userId)}. Back to DMs: \`/subscriptions delivery mode:dm\`.`);
+  await notify(
+    i,
+    `Your matches now come ${deliveryText(ctx.app, userId)}. Back to DMs: \`/subscriptions delivery mode:dm\`.`,
+  );
 }
-

@@ -8,7 +8,14 @@ import { notify } from '../src/discord/reply.ts';
 export const data = new SlashCommandBuilder()
   .setName('unsubscribe')
   .setDescription('Stop following one of your topics')
-  .addStringOption((o) => o.setName('topic').setDescription('One of your topics (see /subscriptions list)').setRequired(true).setAutocomplete(true).setMaxLength(300))
+  .addStringOption((o) =>
+    o
+      .setName('topic')
+      .setDescription('One of your topics (see /subscriptions list)')
+      .setRequired(true)
+      .setAutocomplete(true)
+      .setMaxLength(300),
+  )
   .toJSON();
 
 /** A choice value holds 100 characters; a longer topic (astral characters count twice) is chosen by its id. */
@@ -18,7 +25,10 @@ export async function autocomplete(i: AutocompleteInteraction, ctx: BotContext):
   const typed = fold(i.options.getFocused()).trim();
   const topics = ctx.app.subscriptions.list(i.user.id).filter((s) => !typed || fold(s.topic).includes(typed));
   await i.respond(
-    topics.slice(0, 25).map((s) => ({ name: truncate(plainText(s.topic), 100) || `#${s.id}`, value: s.topic.length <= 100 ? s.topic : `#${s.id}` })),
+    topics.slice(0, 25).map((s) => ({
+      name: truncate(plainText(s.topic), 100) || `#${s.id}`,
+      value: s.topic.length <= 100 ? s.topic : `#${s.id}`,
+    })),
   );
 }
 
@@ -32,6 +42,8 @@ export async function execute(i: ChatInputCommandInteraction, ctx: BotContext): 
   await notify(
     i,
     `Unsubscribed from **${escapeText(removed.topic)}**. ` +
-      (left ? `You follow ${left} other topic${left === 1 ? '' : 's'} (\`/subscriptions list\`).` : 'You follow no topics now: no more messages.'),
+      (left
+        ? `You follow ${left} other topic${left === 1 ? '' : 's'} (\`/subscriptions list\`).`
+        : 'You follow no topics now: no more messages.'),
   );
 }

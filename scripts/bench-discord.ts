@@ -56,14 +56,21 @@ export interface DiscordBenchResult {
   maxConcurrentAnswers: number;
 }
 
-const stats = (xs: number[]): Latency => ({ p50: percentile(xs, 50), p95: percentile(xs, 95), p99: percentile(xs, 99), max: Math.max(...xs) });
-const fmt = (l: Latency) => `p50 ${l.p50.toFixed(0)} ms, p95 ${l.p95.toFixed(0)} ms, p99 ${l.p99.toFixed(0)} ms, max ${l.max.toFixed(0)} ms`;
+const stats = (xs: number[]): Latency => ({
+  p50: percentile(xs, 50),
+  p95: percentile(xs, 95),
+  p99: percentile(xs, 99),
+  max: Math.max(...xs),
+});
+const fmt = (l: Latency) =>
+  `p50 ${l.p50.toFixed(0)} ms, p95 ${l.p95.toFixed(0)} ms, p99 ${l.p99.toFixed(0)} ms, max ${l.max.toFixed(0)} ms`;
 
 /** Real questions: the eval sets, cycled. */
 function questions(n: number): string[] {
   const qs: string[] = [];
   for (const f of ['answer-questions.json', 'corpus-questions.json']) {
-    for (const q of JSON.parse(readFileSync(path.join(repoRoot, 'scripts/eval', f), 'utf8')) as { q: string }[]) qs.push(q.q);
+    for (const q of JSON.parse(readFileSync(path.join(repoRoot, 'scripts/eval', f), 'utf8')) as { q: string }[])
+      qs.push(q.q);
   }
   return Array.from({ length: n }, (_, i) => qs[i % qs.length]!.slice(0, 500));
 }
@@ -72,7 +79,10 @@ export async function benchDiscord(opts: DiscordBenchOptions = {}): Promise<Disc
   const line = opts.line ?? ((label: string, value: string) => console.log(`${label.padEnd(44)} ${value}`));
   const n = opts.interactions ?? 200;
   const userCount = opts.users ?? 50;
-  const baseEnv = { ...(opts.env ?? process.env), EMBEDDINGS_MODEL_DIR: opts.env?.EMBEDDINGS_MODEL_DIR ?? process.env.EMBEDDINGS_MODEL_DIR ?? staticModelDir };
+  const baseEnv = {
+    ...(opts.env ?? process.env),
+    EMBEDDINGS_MODEL_DIR: opts.env?.EMBEDDINGS_MODEL_DIR ?? process.env.EMBEDDINGS_MODEL_DIR ?? staticModelDir,
+  };
   let tmp: string | undefined;
   let dataDir = opts.dataDir;
   if (!dataDir) {
@@ -89,7 +99,13 @@ export async function benchDiscord(opts: DiscordBenchOptions = {}): Promise<Disc
   const emu = await DiscordEmulator.start({ callbackDeadlineMs: 3000, heartbeatIntervalMs: 5000 });
   const app = new App(
     loadConfig(
-      { ...baseEnv, DISCORD_TOKEN: emu.token, DISCORD_APPLICATION_ID: emu.applicationId, DISCORD_API_URL: emu.apiBase, ASK_COOLDOWN_SECONDS: '0' },
+      {
+        ...baseEnv,
+        DISCORD_TOKEN: emu.token,
+        DISCORD_APPLICATION_ID: emu.applicationId,
+        DISCORD_API_URL: emu.apiBase,
+        ASK_COOLDOWN_SECONDS: '0',
+      },
       { dataDir },
     ),
   );
@@ -104,15 +120,20 @@ export async function benchDiscord(opts: DiscordBenchOptions = {}): Promise<Disc
     const qs = questions(n);
 
     // Warm-up: a few questions one at a time (JIT, caches), not counted.
-    for (const q of qs.slice(0, 5)) await emu.interact(emu.chatInput('ask', { question: q }, { user: users[0]! })).editOriginal(30_000);
+    for (const q of qs.slice(0, 5))
+      await emu.interact(emu.chatInput('ask', { question: q }, { user: users[0]! })).editOriginal(30_000);
 
     const started = performance.now();
     const handles: InteractionHandle[] = [];
-    for (let i = 0; i < n; i++) handles.push(emu.interact(emu.chatInput('ask', { question: qs[i]! }, { user: users[i % userCount]! })));
+    for (let i = 0; i < n; i++)
+      handles.push(emu.interact(emu.chatInput('ask', { question: qs[i]! }, { user: users[i % userCount]! })));
     const results = await Promise.all(
       handles.map(async (h) => {
         const cb = await h.callback(10_000);
-        const edit = await emu.waitForRequest({ method: 'PATCH', path: `/webhooks/:app/${h.token}/messages/@original`, status: 200 }, 120_000);
+        const edit = await emu.waitForRequest(
+          { method: 'PATCH', path: `/webhooks/:app/${h.token}/messages/@original`, status: 200 },
+          120_000,
+        );
         return { h, deferral: cb.at - h.state.createdAt, cbStatus: cb.status, final: edit.at - h.state.createdAt };
       }),
     );
@@ -144,7 +165,10 @@ export async function benchDiscord(opts: DiscordBenchOptions = {}): Promise<Disc
       problems,
       maxConcurrentAnswers: app.config.discord.maxConcurrentAnswers,
     };
-    line(`discord: ${n} /ask from ${userCount} users at once`, `${answered}/${n} answered (${abstained} abstentions), ${(wallMs / 1000).toFixed(1)} s wall, ${result.maxConcurrentAnswers} answers at a time`);
+    line(
+      `discord: ${n} /ask from ${userCount} users at once`,
+      `${answered}/${n} answered (${abstained} abstentions), ${(wallMs / 1000).toFixed(1)} s wall, ${result.maxConcurrentAnswers} answers at a time`,
+    );
     line('discord: time to deferral (limit 3 s)', fmt(result.deferral));
     line('discord: time to final edit', fmt(result.finalEdit));
     if (problems.length) line('discord: problems', `${problems.length}: ${problems.slice(0, 3).join(' | ')}`);

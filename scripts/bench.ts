@@ -23,7 +23,8 @@ const line = (label: string, value: string) => console.log(`${label.padEnd(44)} 
 function benchQueries(n = 200): string[] {
   const qs: string[] = [];
   for (const f of ['corpus-questions.json', 'page-questions.json', 'answer-questions.json']) {
-    for (const q of JSON.parse(readFileSync(path.join(repoRoot, 'scripts/eval', f), 'utf8')) as { q: string }[]) qs.push(q.q);
+    for (const q of JSON.parse(readFileSync(path.join(repoRoot, 'scripts/eval', f), 'utf8')) as { q: string }[])
+      qs.push(q.q);
   }
   return Array.from({ length: n }, (_, i) => qs[i % qs.length]!);
 }
@@ -37,7 +38,10 @@ try {
     const t0 = performance.now();
     const { summary } = await app.ingestFrom(apiDir);
     const s = ms(t0) / 1000;
-    line('ingest, 5,412 entries (cold index)', `${s.toFixed(1)} s, ${Math.round(summary.added / s)} papers/s (${summary.added} papers, ${summary.chunks} chunks)`);
+    line(
+      'ingest, 5,412 entries (cold index)',
+      `${s.toFixed(1)} s, ${Math.round(summary.added / s)} papers/s (${summary.added} papers, ${summary.chunks} chunks)`,
+    );
 
     // 2. Embedding alone, for the same chunk texts: the ratio to the ingest shows the pipeline's overhead.
     const emb = await app.embeddings();
@@ -45,11 +49,17 @@ try {
     const t1 = performance.now();
     await emb.embedDocuments([...texts.values()].map((c) => c.text));
     const e = ms(t1) / 1000;
-    line('embedding only, same chunks', `${e.toFixed(1)} s (${Math.round(texts.size / e)} chunks/s; ingest/embedding = ${(s / e).toFixed(2)})`);
+    line(
+      'embedding only, same chunks',
+      `${e.toFixed(1)} s (${Math.round(texts.size / e)} chunks/s; ingest/embedding = ${(s / e).toFixed(2)})`,
+    );
 
     const t2 = performance.now();
     const again = await app.ingestFrom(apiDir);
-    line('re-ingest, nothing changed', `${(ms(t2) / 1000).toFixed(1)} s (${again.summary.added} added, ${again.summary.updated} updated)`);
+    line(
+      're-ingest, nothing changed',
+      `${(ms(t2) / 1000).toFixed(1)} s (${again.summary.added} added, ${again.summary.updated} updated)`,
+    );
     app.close();
   }
 
@@ -68,14 +78,20 @@ try {
     await retriever.search(q, { k: 10 });
     lat.push(ms(t));
   }
-  line(`search latency, ${queries.length} queries (k=10)`, `p50 ${percentile(lat, 50).toFixed(1)} ms, p95 ${percentile(lat, 95).toFixed(1)} ms, max ${Math.max(...lat).toFixed(1)} ms`);
+  line(
+    `search latency, ${queries.length} queries (k=10)`,
+    `p50 ${percentile(lat, 50).toFixed(1)} ms, p95 ${percentile(lat, 95).toFixed(1)} ms, max ${Math.max(...lat).toFixed(1)} ms`,
+  );
   const ranged: number[] = [];
   for (const q of queries) {
     const t = performance.now();
     await retriever.search(q, { k: 10, since: '2026-06-01', until: '2026-08-21' });
     ranged.push(ms(t));
   }
-  line('search latency, with a date range', `p50 ${percentile(ranged, 50).toFixed(1)} ms, p95 ${percentile(ranged, 95).toFixed(1)} ms`);
+  line(
+    'search latency, with a date range',
+    `p50 ${percentile(ranged, 50).toFixed(1)} ms, p95 ${percentile(ranged, 95).toFixed(1)} ms`,
+  );
 
   // 5. Answer latency with the extractive answerer (retrieval + relevance + sentence selection + check).
   const asker = await app.asker();
@@ -88,7 +104,10 @@ try {
     askLat.push(ms(t));
     if (a.abstained) abstained++;
   }
-  line(`ask latency, ${queries.length} questions (extractive)`, `p50 ${percentile(askLat, 50).toFixed(1)} ms, p95 ${percentile(askLat, 95).toFixed(1)} ms, max ${Math.max(...askLat).toFixed(1)} ms (${abstained} abstained)`);
+  line(
+    `ask latency, ${queries.length} questions (extractive)`,
+    `p50 ${percentile(askLat, 50).toFixed(1)} ms, p95 ${percentile(askLat, 95).toFixed(1)} ms, max ${Math.max(...askLat).toFixed(1)} ms (${abstained} abstained)`,
+  );
 
   // 6. Subscription matching: 10,000 subscriptions against one real day (scripts/bench/subscriptions.ts).
   await benchSubscriptions(app, line);

@@ -19,13 +19,20 @@ export function commandDefinitions() {
   return commands.map((c) => c.data);
 }
 
-export async function deployCommands(config: Config, opts: { rest?: Partial<ConstructorParameters<typeof REST>[0]> } = {}): Promise<DeployResult> {
+export async function deployCommands(
+  config: Config,
+  opts: { rest?: Partial<ConstructorParameters<typeof REST>[0]> } = {},
+): Promise<DeployResult> {
   const { token, applicationId, guildId, apiUrl } = config.discord;
   if (!token || !applicationId) {
-    throw new ConfigError('deploy-commands needs DISCORD_TOKEN and DISCORD_APPLICATION_ID (from the Discord developer portal).');
+    throw new ConfigError(
+      'deploy-commands needs DISCORD_TOKEN and DISCORD_APPLICATION_ID (from the Discord developer portal).',
+    );
   }
   const rest = new REST({ api: apiUrl, ...opts.rest }).setToken(token);
-  const route = guildId ? Routes.applicationGuildCommands(applicationId, guildId) : Routes.applicationCommands(applicationId);
+  const route = guildId
+    ? Routes.applicationGuildCommands(applicationId, guildId)
+    : Routes.applicationCommands(applicationId);
   const registered = (await rest.put(route, { body: commandDefinitions() })) as RESTPutAPIApplicationCommandsResult;
   return { scope: guildId ? 'guild' : 'global', ...(guildId ? { guildId } : {}), names: registered.map((c) => c.name) };
 }

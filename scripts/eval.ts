@@ -61,7 +61,9 @@ async function report(title: string, app: App, qs: Question[], sweep: boolean): 
     ['all', qs],
   ];
   console.log(`\n${title}: ${qs.length} questions (${splits[0]![1].length} dev, ${splits[1]![1].length} test)`);
-  console.log(`  ${'method'.padEnd(30)} ${splits.map(([s]) => `${`R@5 ${s}`.padStart(10)} ${`nDCG@10 ${s}`.padStart(13)}`).join(' ')}`);
+  console.log(
+    `  ${'method'.padEnd(30)} ${splits.map(([s]) => `${`R@5 ${s}`.padStart(10)} ${`nDCG@10 ${s}`.padStart(13)}`).join(' ')}`,
+  );
   for (const [name, fusion] of METHODS) {
     const cells: string[] = [];
     for (const [, sq] of splits) {
@@ -92,16 +94,25 @@ if (!answersOnly) {
 }
 
 const corpus = await openIndexed('corpus', apiDir);
-if (!answersOnly) await report(`Corpus (${corpus.store.stats().papers} papers)`, corpus, load('corpus-questions.json'), sweep);
+if (!answersOnly)
+  await report(`Corpus (${corpus.store.stats().papers} papers)`, corpus, load('corpus-questions.json'), sweep);
 if (process.argv.includes('--calibrate')) {
   const asker = await corpus.asker();
   console.log(`\nCalibration for ${(await corpus.embeddings()).modelId} (paste into src/answer/calibration.ts):`);
-  console.log(JSON.stringify(await calibrate(corpus, { ...asker.judge.calibration, model: (await corpus.embeddings()).modelId }), null, 2));
+  console.log(
+    JSON.stringify(
+      await calibrate(corpus, { ...asker.judge.calibration, model: (await corpus.embeddings()).modelId }),
+      null,
+      2,
+    ),
+  );
 }
 const { failures } = await reportAnswers(corpus);
 if (!answersOnly) await reportTopics(corpus, sweep); // subscription matching, scripts/eval/topics.ts
 corpus.close();
 if (failures.length) {
-  console.error(`\nFAILED: ${failures.length} answer(s) cite a paper that retrieval did not return, or a marker without a source (see above).`);
+  console.error(
+    `\nFAILED: ${failures.length} answer(s) cite a paper that retrieval did not return, or a marker without a source (see above).`,
+  );
   process.exit(1);
 }

@@ -89,10 +89,16 @@ export class App {
    */
   topicMatcher(): Promise<TopicMatcher> {
     this.matcherP ??= (async () => {
-      const [emb, vectors, model] = await Promise.all([this.embeddings(), this.vectors(), createChatModel(this.config.llm)]);
+      const [emb, vectors, model] = await Promise.all([
+        this.embeddings(),
+        this.vectors(),
+        createChatModel(this.config.llm),
+      ]);
       // With a chat model, papers just under the threshold are checked by it (at most 40 per digest day).
       const gen = model ? new GenerativeAnswerer(model, this.config.llm.timeoutMs) : undefined;
-      const confirm = gen ? { check: (topic: string, paper: Paper) => gen.isAbout(topic, paper), band: 0.15, max: 40 } : undefined;
+      const confirm = gen
+        ? { check: (topic: string, paper: Paper) => gen.isAbout(topic, paper), band: 0.15, max: 40 }
+        : undefined;
       return new TopicMatcher(this.store, emb, { vectors, stats: this.stats, ...(confirm ? { confirm } : {}) });
     })();
     return this.matcherP;
@@ -147,7 +153,14 @@ export class App {
         embeddings: await this.embeddings(),
         stats: this.stats,
         timeZone: this.config.timeZone,
-        ...(model ? { generative: { answerer: new GenerativeAnswerer(model, this.config.llm.timeoutMs), name: `${this.config.llm.provider}:${this.config.llm.model}` } } : {}),
+        ...(model
+          ? {
+              generative: {
+                answerer: new GenerativeAnswerer(model, this.config.llm.timeoutMs),
+                name: `${this.config.llm.provider}:${this.config.llm.model}`,
+              },
+            }
+          : {}),
       });
     })();
     return this.askerP;
@@ -160,11 +173,17 @@ export class App {
   }
 
   /** Ingest a local path (a folder of API day files, one API response, or a copied Daily Papers page). */
-  async ingestFrom(from: string, opts: { pageDate?: string; progress?: IngestProgress } = {}): Promise<{ summary: IngestSummary; failures: string[] }> {
+  async ingestFrom(
+    from: string,
+    opts: { pageDate?: string; progress?: IngestProgress } = {},
+  ): Promise<{ summary: IngestSummary; failures: string[] }> {
     const failures: string[] = [];
     const ingester = await this.ingester(opts.progress); // the model first: a missing one fails before reading
     const run = ingester.start();
-    const batches = await readLocalSource(path.resolve(from), { ...(opts.pageDate ? { pageDate: opts.pageDate } : {}), onSkipped: (m) => failures.push(m) });
+    const batches = await readLocalSource(path.resolve(from), {
+      ...(opts.pageDate ? { pageDate: opts.pageDate } : {}),
+      onSkipped: (m) => failures.push(m),
+    });
     for (const batch of batches) run.add(batch);
     return { summary: await run.finish(), failures };
   }

@@ -13,7 +13,12 @@ import { formatSummary, runIngest, UsageError } from './cli/ingest.ts';
 import { runSearch } from './cli/search.ts';
 import { runAsk } from './cli/ask.ts';
 import { runHighlights } from './cli/highlights.ts';
-import { runSubscriptionsAdd, runSubscriptionsList, runSubscriptionsMatch, runSubscriptionsRemove } from './cli/subscriptions.ts';
+import {
+  runSubscriptionsAdd,
+  runSubscriptionsList,
+  runSubscriptionsMatch,
+  runSubscriptionsRemove,
+} from './cli/subscriptions.ts';
 import { embedProgressBar } from './cli/progress.ts';
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
@@ -50,7 +55,10 @@ export function buildProgram(): Command {
   program
     .command('ingest')
     .description('add papers to the index: from saved API files, a copied web page, or the live HF API')
-    .option('--from <path>', 'a JSON API response, a folder of YYYY-MM-DD.json day files, or a copied Daily Papers page (.txt)')
+    .option(
+      '--from <path>',
+      'a JSON API response, a folder of YYYY-MM-DD.json day files, or a copied Daily Papers page (.txt)',
+    )
     .option('--date <day>', 'fetch one digest day from the HF API (YYYY-MM-DD, today, yesterday, or Nd for N days ago)')
     .option('--since <day>', 'fetch digest days from this one (same forms as --date)')
     .option('--until <day>', 'last day for --since (default: today, UTC)')
@@ -75,9 +83,14 @@ export function buildProgram(): Command {
       await withApp(cmd, async (app) => {
         const s = app.store.stats();
         const model = app.indexModel()?.model ?? null;
-        if (opts.json) out(JSON.stringify({ papers: s.papers, chunks: s.chunks, days: s.days, from: s.from, to: s.to, model }));
-        else if (!s.papers) out('The index is empty. Add papers with: npm run cli -- ingest --from <folder> | --since YYYY-MM-DD');
-        else out(`${s.papers} papers, ${s.chunks} chunks, ${s.days} digest days (${s.from} to ${s.to}); model ${model ?? 'none yet'}`);
+        if (opts.json)
+          out(JSON.stringify({ papers: s.papers, chunks: s.chunks, days: s.days, from: s.from, to: s.to, model }));
+        else if (!s.papers)
+          out('The index is empty. Add papers with: npm run cli -- ingest --from <folder> | --since YYYY-MM-DD');
+        else
+          out(
+            `${s.papers} papers, ${s.chunks} chunks, ${s.days} digest days (${s.from} to ${s.to}); model ${model ?? 'none yet'}`,
+          );
       });
     });
 
@@ -100,7 +113,10 @@ export function buildProgram(): Command {
     .argument('[question]', 'the question')
     .option('--since <day>', 'only digest days from this one (YYYY-MM-DD)')
     .option('--until <day>', 'only digest days up to this one (YYYY-MM-DD)')
-    .option('--json', 'one JSON line: {"question","outcome","abstained","answer","citations":[{"n","id","title","date","url"}],"closest":[{"id","title","date","url"}],"retrieved":[{"id","title","score"}]}')
+    .option(
+      '--json',
+      'one JSON line: {"question","outcome","abstained","answer","citations":[{"n","id","title","date","url"}],"closest":[{"id","title","date","url"}],"retrieved":[{"id","title","score"}]}',
+    )
     .option('--batch <file>', 'answer every line of FILE (with --json)')
     .action(async (question: string | undefined, opts, cmd: Command) => {
       await withApp(cmd, (app) => runAsk(app, question, opts, out));
@@ -108,7 +124,9 @@ export function buildProgram(): Command {
 
   program
     .command('highlights')
-    .description("what the daily post would show for a digest day: top papers by upvotes, near-duplicates skipped, the day's themes")
+    .description(
+      "what the daily post would show for a digest day: top papers by upvotes, near-duplicates skipped, the day's themes",
+    )
     .option('--date <day>', 'digest day (default: the latest in the index)')
     .option('--count <n>', 'how many papers', int, 5)
     .option('--json', 'print {"date","papers":[{"id","title","upvotes","summary","url","github"}],"themes":[...]}')
@@ -123,7 +141,9 @@ export function buildProgram(): Command {
       await withApp(cmd, async (app) => {
         const started = performance.now();
         const { embedded } = await app.reindex(embedProgressBar());
-        out(`re-embedded ${embedded} chunks with ${(await app.embeddings()).modelId}; ${((performance.now() - started) / 1000).toFixed(1)} s`);
+        out(
+          `re-embedded ${embedded} chunks with ${(await app.embeddings()).modelId}; ${((performance.now() - started) / 1000).toFixed(1)} s`,
+        );
       });
     });
 
@@ -139,13 +159,18 @@ export function buildProgram(): Command {
 
   const subscriptions = program
     .command('subscriptions')
-    .description('topic subscriptions: who would be notified of what, and (for admins and development) the list itself');
+    .description(
+      'topic subscriptions: who would be notified of what, and (for admins and development) the list itself',
+    );
   subscriptions
     .command('match')
-    .description("who would be notified of which new papers of a digest day, or what one topic would match")
+    .description('who would be notified of which new papers of a digest day, or what one topic would match')
     .option('--date <day>', 'digest day (default: the latest in the index)')
-    .option('--topic <text>', 'match this one topic instead of the subscribers\' topics')
-    .option('--json', 'one JSON line per user: {"user","papers":[{"id","title","topic","reason"}]}; with --topic: {"topic","date","papers":[{"id","title","score","reason"}]}')
+    .option('--topic <text>', "match this one topic instead of the subscribers' topics")
+    .option(
+      '--json',
+      'one JSON line per user: {"user","papers":[{"id","title","topic","reason"}]}; with --topic: {"topic","date","papers":[{"id","title","score","reason"}]}',
+    )
     .action(async (opts, cmd: Command) => {
       await withApp(cmd, (app) => runSubscriptionsMatch(app, opts, out));
     });
@@ -167,7 +192,7 @@ export function buildProgram(): Command {
     });
   subscriptions
     .command('list')
-    .description('every subscription, or one user\'s')
+    .description("every subscription, or one user's")
     .option('--user <id>', 'only this user')
     .option('--json', 'one JSON line per user: {"user","paused","delivery","guild","dmClosed","topics"}')
     .action(async (opts, cmd: Command) => {
@@ -190,7 +215,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     // What a person can act on is one line; a database error too (its message names the problem); bugs keep their stack.
     const known = e instanceof UserFacingError || e instanceof Database.SqliteError;
-    err(`error: ${known ? (e as Error).message : (e as Error)?.stack ?? String(e)}`);
+    err(`error: ${known ? (e as Error).message : ((e as Error)?.stack ?? String(e))}`);
     return 1;
   }
 }

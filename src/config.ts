@@ -33,13 +33,18 @@ const EnvSchema = z.object({
   LLM_API_KEY: z.string().min(1).optional(),
   LLM_TIMEOUT_MS: positiveInt(30_000),
   DISCORD_TOKEN: z.string().min(1).optional(),
-  DISCORD_APPLICATION_ID: z.string().regex(/^\d{17,20}$/, 'must be a Discord snowflake (17-20 digits)').optional(),
-  DISCORD_GUILD_ID: z.string().regex(/^\d{17,20}$/, 'must be a Discord snowflake (17-20 digits)').optional(),
+  DISCORD_APPLICATION_ID: z
+    .string()
+    .regex(/^\d{17,20}$/, 'must be a Discord snowflake (17-20 digits)')
+    .optional(),
+  DISCORD_GUILD_ID: z
+    .string()
+    .regex(/^\d{17,20}$/, 'must be a Discord snowflake (17-20 digits)')
+    .optional(),
   DISCORD_API_URL: z.string().url().default('https://discord.com/api'),
   ASK_COOLDOWN_SECONDS: z.coerce.number().min(0).max(3600).default(10),
   MAX_CONCURRENT_ANSWERS: positiveInt(4),
 });
-
 
 const DEFAULT_LLM_MODELS = { openai: 'gpt-4o-mini', anthropic: 'claude-3-5-haiku-latest', ollama: 'llama3.1' } as const;
 
@@ -78,7 +83,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: { da
   const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = EnvSchema.safeParse(clean);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}${describe(clean[String(i.path[0])])}`);
+    const lines = parsed.error.issues.map(
+      (i) => `  ${i.path.join('.')}: ${i.message}${describe(clean[String(i.path[0])])}`,
+    );
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;

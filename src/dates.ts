@@ -20,7 +20,9 @@ export function isValidDate(date: string): boolean {
 
 export function assertDate(date: string, what = 'date'): void {
   if (typeof date !== 'string' || !isValidDate(date)) {
-    throw new DateInputError(`Invalid ${what} ${JSON.stringify(date)}: expected a calendar date as YYYY-MM-DD, e.g. 2025-09-30.`);
+    throw new DateInputError(
+      `Invalid ${what} ${JSON.stringify(date)}: expected a calendar date as YYYY-MM-DD, e.g. 2025-09-30.`,
+    );
   }
 }
 

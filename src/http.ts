@@ -101,7 +101,15 @@ export class NetworkError extends UserFacingError {
   readonly code: string;
   readonly attempts: number;
 
-  constructor(init: { url: string; host: string; code: string; detail: string; attempts: number; hint: string; cause?: unknown }) {
+  constructor(init: {
+    url: string;
+    host: string;
+    code: string;
+    detail: string;
+    attempts: number;
+    hint: string;
+    cause?: unknown;
+  }) {
     const tries = `${init.attempts} attempt${init.attempts === 1 ? '' : 's'}`;
     super(`Could not reach ${init.host} (${init.detail}) after ${tries}. ${init.hint}`.trim(), { cause: init.cause });
     this.url = init.url;
@@ -147,7 +155,8 @@ export function fetchJson(url: string, opts: FetchWithRetryOptions = {}): Promis
 
 /** A one-line notice for a CLI: `HF API answered 429, retrying in 2.0 s (attempt 2 of 5)`. */
 export function describeRetry(info: RetryInfo, service: string = info.host): string {
-  const what = info.status !== undefined ? `answered ${info.status}` : `could not be reached (${info.code ?? info.reason})`;
+  const what =
+    info.status !== undefined ? `answered ${info.status}` : `could not be reached (${info.code ?? info.reason})`;
   return `${service} ${what}, retrying in ${(info.delayMs / 1000).toFixed(1)} s (attempt ${info.attempt + 1} of ${info.maxAttempts})`;
 }
 
@@ -191,7 +200,10 @@ class AttemptFailure extends Error {
       | { kind: 'http'; status: number; statusText: string; bodyExcerpt: string; retryAfterMs?: number }
       | { kind: 'network'; code: string; detail: string; cause?: unknown },
   ) {
-    super(init.kind === 'http' ? `HTTP ${init.status}` : init.code, init.kind === 'network' ? { cause: init.cause } : undefined);
+    super(
+      init.kind === 'http' ? `HTTP ${init.status}` : init.code,
+      init.kind === 'network' ? { cause: init.cause } : undefined,
+    );
     if (init.kind === 'http') {
       this.status = init.status;
       this.statusText = init.statusText;
@@ -259,7 +271,12 @@ async function retrying<T>(
       if (userSignal?.aborted) throw new AbortError(asError(userSignal.reason));
       if (err instanceof AbortError || err instanceof AttemptFailure) throw err;
       if (timedOut) {
-        throw new AttemptFailure({ kind: 'network', code: 'ETIMEDOUT', detail: `timed out after ${seconds(timeoutMs)} s`, cause: err });
+        throw new AttemptFailure({
+          kind: 'network',
+          code: 'ETIMEDOUT',
+          detail: `timed out after ${seconds(timeoutMs)} s`,
+          cause: err,
+        });
       }
       if (err instanceof ResponseFormatError) throw new AbortError(err);
       const code = networkCode(err);
@@ -285,7 +302,10 @@ async function retrying<T>(
       attempt: attemptNumber,
       maxAttempts: retries + 1,
       delayMs,
-      reason: error.status !== undefined ? `HTTP ${error.status}${error.statusText ? ` ${error.statusText}` : ''}` : (error.detail ?? 'network error'),
+      reason:
+        error.status !== undefined
+          ? `HTTP ${error.status}${error.statusText ? ` ${error.statusText}` : ''}`
+          : (error.detail ?? 'network error'),
     };
     if (error.status !== undefined) info.status = error.status;
     if (error.code !== undefined) info.code = error.code;
@@ -296,7 +316,15 @@ async function retrying<T>(
 
   try {
     // p-retry's own waits are zeroed: the delay (backoff or Retry-After) is awaited in onFailedAttempt.
-    return await pRetry(attempt, { retries, minTimeout: 0, maxTimeout: 0, factor: 1, randomize: false, signal: userSignal, onFailedAttempt });
+    return await pRetry(attempt, {
+      retries,
+      minTimeout: 0,
+      maxTimeout: 0,
+      factor: 1,
+      randomize: false,
+      signal: userSignal,
+      onFailedAttempt,
+    });
   } catch (err) {
     if (userSignal?.aborted) throw userSignal.reason;
     if (err instanceof AttemptFailure) {
@@ -311,7 +339,15 @@ async function retrying<T>(
           ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}),
         });
       }
-      throw new NetworkError({ url: safeUrl, host, code: err.code ?? 'EUNKNOWN', detail: err.detail ?? 'network error', attempts, hint, cause: err.cause });
+      throw new NetworkError({
+        url: safeUrl,
+        host,
+        code: err.code ?? 'EUNKNOWN',
+        detail: err.detail ?? 'network error',
+        attempts,
+        hint,
+        cause: err.cause,
+      });
     }
     throw err;
   }
@@ -345,7 +381,9 @@ function networkCode(err: unknown): string {
     const code = (cur as { code?: unknown }).code;
     if (typeof code === 'string' && code) return code;
     if (cur instanceof AggregateError) {
-      const inner = cur.errors.map((e: unknown) => (e as { code?: unknown } | null)?.code).find((c) => typeof c === 'string');
+      const inner = cur.errors
+        .map((e: unknown) => (e as { code?: unknown } | null)?.code)
+        .find((c) => typeof c === 'string');
       if (typeof inner === 'string') return inner;
     }
     cur = (cur as { cause?: unknown }).cause;

@@ -64,16 +64,18 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const write = opts.write ?? ((line: string) => process.stderr.write(`${line}\n`));
   const min = ORDER[opts.level ?? 'info'];
   const secrets = (opts.secrets ?? []).filter((s): s is string => typeof s === 'string' && s.length > 0);
-  const log = (level: LogLevel) => (event: string, fields: LogFields = {}) => {
-    if (ORDER[level] < min) return;
-    let line: string;
-    try {
-      line = serialize({ t: new Date().toISOString(), level, event, ...fields });
-    } catch (e) {
-      line = serialize({ t: new Date().toISOString(), level, event, unserializable: String(e) });
-    }
-    write(redact(line, secrets));
-  };
+  const log =
+    (level: LogLevel) =>
+    (event: string, fields: LogFields = {}) => {
+      if (ORDER[level] < min) return;
+      let line: string;
+      try {
+        line = serialize({ t: new Date().toISOString(), level, event, ...fields });
+      } catch (e) {
+        line = serialize({ t: new Date().toISOString(), level, event, unserializable: String(e) });
+      }
+      write(redact(line, secrets));
+    };
   return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }
 

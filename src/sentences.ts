@@ -8,7 +8,8 @@ const segmenter = new Intl.Segmenter('en', { granularity: 'sentence' });
 
 // Abbreviations that end with a period but not a sentence; ICU's sentence rules split after them when a digit
 // or a capital follows ("(vs. 70.1%)", "Dr. Smith").
-const ABBREV = /(?:^|[\s(\[])(?:e\.g|i\.e|et al|etc|vs|cf|Fig|Figs|Eq|Eqs|Sec|Secs|Tab|Tabs|No|approx|resp|incl|w\.r\.t|Dr|Mr|Ms|Prof|St|[A-Z])\.\s*$/i;
+const ABBREV =
+  /(?:^|[\s([])(?:e\.g|i\.e|et al|etc|vs|cf|Fig|Figs|Eq|Eqs|Sec|Secs|Tab|Tabs|No|approx|resp|incl|w\.r\.t|Dr|Mr|Ms|Prof|St|[A-Z])\.\s*$/i;
 
 /**
  * Split prose into sentences with the Unicode sentence rules (`Intl.Segmenter`): decimals ("3.8B"), initials,
@@ -44,14 +45,20 @@ export function firstSentences(text: string, max: number): string {
 }
 
 /** Sentences that say what a paper does or finds, not the field's background. */
-export const CONTRIBUTION = /\b(?:we|this (?:paper|work|study|report)|our|the authors)\s+(?:\w+\s+){0,2}?(?:propose|present|introduce|develop|design|build|release|show|find|demonstrate|study|investigate|analy[sz]e|evaluate|train|construct|curate|achieve|leverage|formulate|reveal|identify|benchmark)s?\b|\b(?:experiments|results|evaluations?|ablations)\s+(?:\w+\s+){0,3}?(?:show|demonstrate|reveal|indicate|confirm|suggest)s?\b|\b(?:achieves?|outperforms?|surpass(?:es)?|improves?|reduces?|boosts?)\b/i;
+export const CONTRIBUTION =
+  /\b(?:we|this (?:paper|work|study|report)|our|the authors)\s+(?:\w+\s+){0,2}?(?:propose|present|introduce|develop|design|build|release|show|find|demonstrate|study|investigate|analy[sz]e|evaluate|train|construct|curate|achieve|leverage|formulate|reveal|identify|benchmark)s?\b|\b(?:experiments|results|evaluations?|ablations)\s+(?:\w+\s+){0,3}?(?:show|demonstrate|reveal|indicate|confirm|suggest)s?\b|\b(?:achieves?|outperforms?|surpass(?:es)?|improves?|reduces?|boosts?)\b/i;
 
 /** Opening sentences about the field, its promise and its problems. */
-export const BACKGROUND = /\b(?:ha(?:ve|s) (?:emerged|become|shown|demonstrated|gained|attracted|achieved|made)|remains? (?:a )?(?:challenging|difficult|an open|unclear|limited|underexplored)|(?:recent|rapid) (?:advances?|progress|years|developments?)|increasingly|however, (?:existing|current|most|these)|existing (?:methods|approaches|works?|benchmarks)|(?:is|are) (?:crucial|essential|critical|fundamental|important)|in recent years|despite (?:their|the|recent))\b/i;
+export const BACKGROUND =
+  /\b(?:ha(?:ve|s) (?:emerged|become|shown|demonstrated|gained|attracted|achieved|made)|remains? (?:a )?(?:challenging|difficult|an open|unclear|limited|underexplored)|(?:recent|rapid) (?:advances?|progress|years|developments?)|increasingly|however, (?:existing|current|most|these)|existing (?:methods|approaches|works?|benchmarks)|(?:is|are) (?:crucial|essential|critical|fundamental|important)|in recent years|despite (?:their|the|recent))\b/i;
 
 /** A one-line summary when HF has none: the first sentence that says what the paper does. */
 export function summaryLine(abstract: string, max = 300): string {
   const sentences = splitSentences(abstract);
-  const pick = sentences.find((s) => CONTRIBUTION.test(s) && !BACKGROUND.test(s)) ?? sentences.find((s) => !BACKGROUND.test(s)) ?? sentences[0] ?? abstract;
+  const pick =
+    sentences.find((s) => CONTRIBUTION.test(s) && !BACKGROUND.test(s)) ??
+    sentences.find((s) => !BACKGROUND.test(s)) ??
+    sentences[0] ??
+    abstract;
   return pick.length <= max ? pick : `${pick.slice(0, max - 3).replace(/\s+\S*$/, '')}…`;
 }

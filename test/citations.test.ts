@@ -8,23 +8,46 @@ function hit(id: string, title: string, abstract: string): Hit {
 }
 
 const sources = [
-  hit('2608.00001', 'Tree Drafting for Speculative Decoding', 'We draft many tokens in parallel with a tree and verify them in one pass, doubling decoding throughput.'),
-  hit('2608.00002', 'Protein Folding with Diffusion', 'A diffusion model predicts protein backbone structures from sequences with high accuracy.'),
-  hit('2608.00003', 'Sparse Experts for Vision', 'Mixture-of-experts routing for vision transformers reduces compute per image.'),
+  hit(
+    '2608.00001',
+    'Tree Drafting for Speculative Decoding',
+    'We draft many tokens in parallel with a tree and verify them in one pass, doubling decoding throughput.',
+  ),
+  hit(
+    '2608.00002',
+    'Protein Folding with Diffusion',
+    'A diffusion model predicts protein backbone structures from sequences with high accuracy.',
+  ),
+  hit(
+    '2608.00003',
+    'Sparse Experts for Vision',
+    'Mixture-of-experts routing for vision transformers reduces compute per image.',
+  ),
 ];
 
 describe('checkCitations', () => {
   it('keeps supported sentences and renumbers citations in order of first use', () => {
-    const r = checkCitations('Diffusion predicts protein backbone structures [2]. Tree drafting doubles decoding throughput [1].', sources);
-    expect(r.text).toBe('Diffusion predicts protein backbone structures [1]. Tree drafting doubles decoding throughput [2].');
-    expect(r.citations.map((c) => [c.n, c.paper.id])).toEqual([[1, '2608.00002'], [2, '2608.00001']]);
+    const r = checkCitations(
+      'Diffusion predicts protein backbone structures [2]. Tree drafting doubles decoding throughput [1].',
+      sources,
+    );
+    expect(r.text).toBe(
+      'Diffusion predicts protein backbone structures [1]. Tree drafting doubles decoding throughput [2].',
+    );
+    expect(r.citations.map((c) => [c.n, c.paper.id])).toEqual([
+      [1, '2608.00002'],
+      [2, '2608.00001'],
+    ]);
     expect(r.citations[0]!.url).toBe('https://huggingface.co/papers/2608.00002');
     expect(r.removedCitations).toBe(0);
     expect(r.droppedSentences).toBe(0);
   });
 
   it('strips citation numbers that were never given, and drops a sentence left with none', () => {
-    const r = checkCitations('Tree drafting doubles decoding throughput [1][7]. Quantum gravity is solved [9].', sources);
+    const r = checkCitations(
+      'Tree drafting doubles decoding throughput [1][7]. Quantum gravity is solved [9].',
+      sources,
+    );
     expect(r.text).toBe('Tree drafting doubles decoding throughput [1].');
     expect(r.removedCitations).toBe(2);
     expect(r.droppedSentences).toBe(1);
@@ -46,8 +69,13 @@ describe('checkCitations', () => {
   });
 
   it('reads citations placed after the full stop, grouped citations and bullets', () => {
-    const r = checkCitations('Papers on this:\n- Tree drafting doubles decoding throughput. [1]\n- Diffusion predicts protein structures [2, 1].', sources);
-    expect(r.text).toBe('Papers on this:\n- Tree drafting doubles decoding throughput [1].\n- Diffusion predicts protein structures [2].');
+    const r = checkCitations(
+      'Papers on this:\n- Tree drafting doubles decoding throughput. [1]\n- Diffusion predicts protein structures [2, 1].',
+      sources,
+    );
+    expect(r.text).toBe(
+      'Papers on this:\n- Tree drafting doubles decoding throughput [1].\n- Diffusion predicts protein structures [2].',
+    );
     expect(r.citations.map((c) => c.paper.id)).toEqual(['2608.00001', '2608.00002']);
   });
 

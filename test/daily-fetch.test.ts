@@ -10,7 +10,6 @@ import { DailyFetcher } from '../src/ingest/daily-fetch.ts';
 import { HfEmulator } from './helpers/hf-emulator.ts';
 import { generateCorpus } from './helpers/synthetic-days.ts';
 
-
 describe.skipIf(!haveModel)('the daily fetch job (needs ../shared/models/potion-base-4M-int8)', () => {
   let dir: string;
   let hf: HfEmulator;
@@ -27,7 +26,12 @@ describe.skipIf(!haveModel)('the daily fetch job (needs ../shared/models/potion-
     dir = await mkdtemp(path.join(tmpdir(), 'fetch-test-'));
     hf = await HfEmulator.start({ papers: new Map() });
     const retries = /down/.test(ctx.task.name) ? '1' : '2';
-    app = new App(loadConfig({ EMBEDDINGS_MODEL_DIR: staticDir, HF_ENDPOINT: hf.endpoint, HF_API_RETRIES: retries }, { dataDir: dir }));
+    app = new App(
+      loadConfig(
+        { EMBEDDINGS_MODEL_DIR: staticDir, HF_ENDPOINT: hf.endpoint, HF_API_RETRIES: retries },
+        { dataDir: dir },
+      ),
+    );
     completed = [];
     log.length = 0;
     fetcher = new DailyFetcher({

@@ -3,7 +3,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { describeRetry, HttpError, NetworkError, parseRetryAfter, ResponseFormatError, type RetryInfo } from '../src/http.ts';
+import {
+  describeRetry,
+  HttpError,
+  NetworkError,
+  parseRetryAfter,
+  ResponseFormatError,
+  type RetryInfo,
+} from '../src/http.ts';
 import { HfDailyPapersApi } from '../src/sources/hf-api.ts';
 import { HfEmulator } from './helpers/hf-emulator.ts';
 import { closedPort } from './helpers/net.ts';
@@ -119,7 +126,9 @@ describe('HfDailyPapersApi', () => {
     const api = new HfDailyPapersApi({ endpoint: emu.endpoint, ...FAST });
     await expect(api.fetchDay('2025-02-30')).rejects.toThrow(DateInputError);
     await expect(api.fetchDay('2025-9-1')).rejects.toThrow(/YYYY-MM-DD/);
-    await expect(api.fetchRange('2025-09-08', '2025-09-05')).rejects.toThrow(/since 2025-09-08 is after until 2025-09-05/);
+    await expect(api.fetchRange('2025-09-08', '2025-09-05')).rejects.toThrow(
+      /since 2025-09-08 is after until 2025-09-05/,
+    );
     await expect(api.fetchRange('2024-01-01', '2025-12-31')).rejects.toThrow(/spans 731 days; at most 400/);
     expect(emu.requests).toHaveLength(0);
     expect(isValidDate('2024-02-29')).toBe(true);
@@ -132,7 +141,9 @@ describe('HfDailyPapersApi', () => {
     emu.failNext('/api/daily_papers', 200, { body: '{"error":"maintenance"}' });
     const err = await api.fetchDay('2025-09-05').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ResponseFormatError);
-    expect((err as Error).message).toContain(`${emu.endpoint}/api/daily_papers?date=2025-09-05&limit=100 is not a JSON array`);
+    expect((err as Error).message).toContain(
+      `${emu.endpoint}/api/daily_papers?date=2025-09-05&limit=100 is not a JSON array`,
+    );
     emu.failNext('/api/daily_papers', 200, { body: '<html>proxy login</html>' });
     await expect(api.fetchDay('2025-09-05')).rejects.toThrow(/is not valid JSON: <html>proxy login/);
     expect(emu.requests).toHaveLength(2); // neither is retried
@@ -140,7 +151,12 @@ describe('HfDailyPapersApi', () => {
 
   it('retries a 429 with Retry-After: 0, then succeeds', async () => {
     const retries: RetryInfo[] = [];
-    const api = new HfDailyPapersApi({ endpoint: emu.endpoint, ...FAST, minDelayMs: 5_000, onRetry: (i) => retries.push(i) });
+    const api = new HfDailyPapersApi({
+      endpoint: emu.endpoint,
+      ...FAST,
+      minDelayMs: 5_000,
+      onRetry: (i) => retries.push(i),
+    });
     emu.failNext('date=2025-09-05', 429, { retryAfter: 0 });
     const started = Date.now();
     expect(await api.fetchDay('2025-09-05')).toHaveLength(3);
@@ -153,7 +169,12 @@ describe('HfDailyPapersApi', () => {
 
   it('caps a long Retry-After at maxRetryAfterMs', async () => {
     const delays: number[] = [];
-    const api = new HfDailyPapersApi({ endpoint: emu.endpoint, ...FAST, maxRetryAfterMs: 30, onRetry: (i) => delays.push(i.delayMs) });
+    const api = new HfDailyPapersApi({
+      endpoint: emu.endpoint,
+      ...FAST,
+      maxRetryAfterMs: 30,
+      onRetry: (i) => delays.push(i.delayMs),
+    });
     emu.failNext('date=2025-09-05', 429, { retryAfter: 3600 });
     expect(await api.fetchDay('2025-09-05')).toHaveLength(3);
     expect(delays).toEqual([30]);
@@ -211,7 +232,9 @@ describe('HfDailyPapersApi', () => {
     expect(Date.now() - started).toBeLessThan(1500);
     expect(err).toBeInstanceOf(NetworkError);
     expect(err).toMatchObject({ code: 'ETIMEDOUT', attempts: 2 });
-    expect((err as Error).message).toMatch(/^Could not reach 127\.0\.0\.1:\d+ \(timed out after 0\.15 s\) after 2 attempts\./);
+    expect((err as Error).message).toMatch(
+      /^Could not reach 127\.0\.0\.1:\d+ \(timed out after 0\.15 s\) after 2 attempts\./,
+    );
     expect(emu.requests.map((r) => r.status)).toEqual(['hang', 'hang']);
   });
 
@@ -244,7 +267,9 @@ describe('HfDailyPapersApi', () => {
 });
 
 describe.skipIf(!HAVE_SHARED)(
-  HAVE_SHARED ? 'HfDailyPapersApi on the shared corpus' : `HfDailyPapersApi on the shared corpus (skipped: ${SHARED_API} not found)`,
+  HAVE_SHARED
+    ? 'HfDailyPapersApi on the shared corpus'
+    : `HfDailyPapersApi on the shared corpus (skipped: ${SHARED_API} not found)`,
   () => {
     const dayLength = (d: string): number => {
       const f = path.join(SHARED_API, `${d}.json`);

@@ -15,7 +15,15 @@ const settings = (over: Partial<GuildSettings> = {}): GuildSettings => ({
   ...over,
 });
 
-const WEEKDAYS_MARCH = ['2026-03-23', '2026-03-24', '2026-03-25', '2026-03-26', '2026-03-27', '2026-03-30', '2026-03-31'];
+const WEEKDAYS_MARCH = [
+  '2026-03-23',
+  '2026-03-24',
+  '2026-03-25',
+  '2026-03-26',
+  '2026-03-27',
+  '2026-03-30',
+  '2026-03-31',
+];
 
 describe('when highlights are due', () => {
   it('a day is complete at 02:30 UTC the next morning', () => {
@@ -41,7 +49,12 @@ describe('when highlights are due', () => {
   it('each day is due once, at the first post time after its list is complete; a weekend posts nothing', () => {
     const s = settings();
     // Friday 2026-03-27 09:00 Paris (08:00Z): Thursday's digest is due, Friday's is still filling.
-    expect(dueDays(s, WEEKDAYS_MARCH, new Date('2026-03-27T08:00:00Z'), 7)).toEqual(['2026-03-23', '2026-03-24', '2026-03-25', '2026-03-26']);
+    expect(dueDays(s, WEEKDAYS_MARCH, new Date('2026-03-27T08:00:00Z'), 7)).toEqual([
+      '2026-03-23',
+      '2026-03-24',
+      '2026-03-25',
+      '2026-03-26',
+    ]);
     // A minute earlier, Thursday's is not due yet.
     expect(dueDays(s, WEEKDAYS_MARCH, new Date('2026-03-27T07:59:00Z'), 7)).not.toContain('2026-03-26');
     // Saturday and Sunday (after the DST jump): Friday's digest is due Saturday; Sunday adds nothing new.

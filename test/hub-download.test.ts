@@ -43,7 +43,16 @@ afterEach(async () => {
 const FILES = ['config.json', 'tokenizer.json', 'onnx/model.onnx'];
 
 function opts(extra: Partial<HubDownloadOptions> = {}): HubDownloadOptions {
-  return { endpoint: emu.endpoint, repo: REPO, files: FILES, destDir: dest, minDelayMs: 5, maxDelayMs: 20, timeoutMs: 2000, ...extra };
+  return {
+    endpoint: emu.endpoint,
+    repo: REPO,
+    files: FILES,
+    destDir: dest,
+    minDelayMs: 5,
+    maxDelayMs: 20,
+    timeoutMs: 2000,
+    ...extra,
+  };
 }
 
 /** Every file under `dir`, relative, `/`-separated. */
@@ -111,7 +120,9 @@ describe('downloadHubFiles', () => {
   });
 
   it('an unknown repo (401, like the Hub) says it may not exist or be gated', async () => {
-    const err = await downloadHubFiles(opts({ repo: 'nobody/nothing', files: ['config.json'] })).catch((e: unknown) => e);
+    const err = await downloadHubFiles(opts({ repo: 'nobody/nothing', files: ['config.json'] })).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(HubFileNotFoundError);
     expect((err as Error).message).toMatch(/"nobody\/nothing".*HTTP 401.*may not exist, or it is private or gated/);
   });
@@ -133,9 +144,13 @@ describe('downloadHubFiles', () => {
 
   it('a download that keeps breaking off leaves no file that looks complete', async () => {
     emu.truncateNext('model.onnx', { times: 10 });
-    const err = await downloadHubFiles(opts({ files: ['config.json', 'onnx/model.onnx'], retries: 1 })).catch((e: unknown) => e);
+    const err = await downloadHubFiles(opts({ files: ['config.json', 'onnx/model.onnx'], retries: 1 })).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(HubDownloadInterruptedError);
-    expect((err as Error).message).toMatch(/^Downloading "onnx\/model\.onnx" from Hub repo "test-org\/tiny-model" failed after 2 attempts: the transfer was interrupted \(terminated\)\. No partial file was kept/);
+    expect((err as Error).message).toMatch(
+      /^Downloading "onnx\/model\.onnx" from Hub repo "test-org\/tiny-model" failed after 2 attempts: the transfer was interrupted \(terminated\)\. No partial file was kept/,
+    );
     expect(emu.log('model.onnx').map((r) => r.status)).toEqual(['truncated', 'truncated']);
     expect(await listFiles(dest)).toEqual(['config.json']); // neither model.onnx nor model.onnx.partial
   });
@@ -143,7 +158,9 @@ describe('downloadHubFiles', () => {
   it('a transfer that stalls mid-body is abandoned after stallTimeoutMs', async () => {
     emu.truncateNext('model.onnx', { stall: true });
     const started = Date.now();
-    const err = await downloadHubFiles(opts({ files: ['onnx/model.onnx'], retries: 0, stallTimeoutMs: 150 })).catch((e: unknown) => e);
+    const err = await downloadHubFiles(opts({ files: ['onnx/model.onnx'], retries: 0, stallTimeoutMs: 150 })).catch(
+      (e: unknown) => e,
+    );
     expect(Date.now() - started).toBeLessThan(1500);
     expect(err).toBeInstanceOf(HubDownloadInterruptedError);
     expect((err as Error).message).toMatch(/failed after 1 attempt: the transfer stalled: no data for 0\.15 s\./);
@@ -161,7 +178,9 @@ describe('downloadHubFiles', () => {
 
   it('rejects repo ids and file paths that could escape the destination', async () => {
     await expect(downloadHubFiles(opts({ files: ['../escape.json'] }))).rejects.toThrow(/Not a valid file path/);
-    await expect(downloadHubFiles(opts({ repo: '../x', files: ['config.json'] }))).rejects.toThrow(/Not a valid Hub repo id/);
+    await expect(downloadHubFiles(opts({ repo: '../x', files: ['config.json'] }))).rejects.toThrow(
+      /Not a valid Hub repo id/,
+    );
     expect(emu.requests).toHaveLength(0);
   });
 

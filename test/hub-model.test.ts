@@ -10,7 +10,6 @@ import { loadStaticEmbeddings, readEmbeddingMatrix, StaticEmbeddings } from '../
 import { ModelUnavailableError } from '../src/embeddings/types.ts';
 import { HfEmulator } from './helpers/hf-emulator.ts';
 
-
 const REPO = 'test-org/potion-mirror';
 const FILES = ['config.json', 'tokenizer.json', 'model.safetensors'];
 const TEXTS = [
@@ -33,7 +32,9 @@ afterEach(async () => {
 });
 
 function appFor(dataDir: string, endpoint: string, repo = REPO): App {
-  return new App(loadConfig({ EMBEDDINGS_PROVIDER: 'static', EMBEDDINGS_MODEL: repo, HF_ENDPOINT: endpoint }, { dataDir }));
+  return new App(
+    loadConfig({ EMBEDDINGS_PROVIDER: 'static', EMBEDDINGS_MODEL: repo, HF_ENDPOINT: endpoint }, { dataDir }),
+  );
 }
 
 async function listFiles(dir: string): Promise<string[]> {
@@ -73,7 +74,9 @@ function floatToHalf(x: number): number {
 }
 
 describe.skipIf(!haveModel)(
-  haveModel ? 'the static model from the Hub' : `the static model from the Hub (skipped: no static model at ${staticDir})`,
+  haveModel
+    ? 'the static model from the Hub'
+    : `the static model from the Hub (skipped: no static model at ${staticDir})`,
   () => {
     it('downloads config, tokenizer and matrix into <dataDir>/models/<owner>--<name>, embeds like the local dir, and caches', async () => {
       emu = await HfEmulator.start({ repos: { [REPO]: staticDir } });
@@ -84,12 +87,21 @@ describe.skipIf(!haveModel)(
 
       const cache = path.join(data, 'models', 'test-org--potion-mirror');
       expect(await listFiles(cache)).toEqual(FILES.slice().sort()); // nothing else, no .partial left
-      for (const f of FILES) expect((await readFile(path.join(cache, f))).equals(readFileSync(path.join(staticDir, f)))).toBe(true);
-      expect(emu.requests.map((r) => [r.method, r.url, r.status])).toEqual(FILES.map((f) => ['GET', `/${REPO}/resolve/main/${f}`, 200]));
+      for (const f of FILES)
+        expect((await readFile(path.join(cache, f))).equals(readFileSync(path.join(staticDir, f)))).toBe(true);
+      expect(emu.requests.map((r) => [r.method, r.url, r.status])).toEqual(
+        FILES.map((f) => ['GET', `/${REPO}/resolve/main/${f}`, 200]),
+      );
       expect(emb.modelId).toBe(`static:${REPO}`);
       expect(emb.dimension).toBe(128);
 
-      const local = await loadStaticEmbeddings({ provider: 'static', model: 'unused', modelDir: staticDir, cacheDir: path.join(work, 'unused'), hfEndpoint: 'http://127.0.0.1:9' });
+      const local = await loadStaticEmbeddings({
+        provider: 'static',
+        model: 'unused',
+        modelDir: staticDir,
+        cacheDir: path.join(work, 'unused'),
+        hfEndpoint: 'http://127.0.0.1:9',
+      });
       expect(await emb.embedDocuments(TEXTS)).toEqual(await local.embedDocuments(TEXTS));
       expect(await emb.embedQuery(TEXTS[0]!)).toEqual(await local.embedQuery(TEXTS[0]!));
       const v = await emb.embedQuery(TEXTS[1]!);
@@ -130,7 +142,11 @@ describe.skipIf(!haveModel)(
           const err = await app.embeddings().catch((e: unknown) => e);
           app.close();
           const seconds = (Date.now() - started) / 1000;
-          offline = { err, seconds, files: await listFiles(path.join(dir, 'data', 'models', 'test-org--potion-mirror')) };
+          offline = {
+            err,
+            seconds,
+            files: await listFiles(path.join(dir, 'data', 'models', 'test-org--potion-mirror')),
+          };
         } finally {
           await rm(dir, { recursive: true, force: true });
         }
@@ -182,7 +198,9 @@ describe.skipIf(!haveModel)(
       it('random bytes', async () => {
         const dir = await modelDirWith('random', Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)));
         expect(() => new StaticEmbeddings('random', dir)).toThrow(ModelUnavailableError);
-        expect(() => new StaticEmbeddings('random', dir)).toThrow(/model\.safetensors (has a corrupt header|is too short)/);
+        expect(() => new StaticEmbeddings('random', dir)).toThrow(
+          /model\.safetensors (has a corrupt header|is too short)/,
+        );
       });
 
       it('an empty file and a header that is not JSON', async () => {
@@ -191,19 +209,25 @@ describe.skipIf(!haveModel)(
         expect(() => new StaticEmbeddings('empty', empty)).toThrow(/too short to be a safetensors file/);
         const len = Buffer.alloc(8);
         len.writeBigUInt64LE(16n);
-        const notJson = await modelDirWith('notjson', Buffer.concat([len, Buffer.from('{"embeddings": ['), Buffer.alloc(64)]));
+        const notJson = await modelDirWith(
+          'notjson',
+          Buffer.concat([len, Buffer.from('{"embeddings": ['), Buffer.alloc(64)]),
+        );
         expect(() => new StaticEmbeddings('notjson', notJson)).toThrow(ModelUnavailableError);
         expect(() => new StaticEmbeddings('notjson', notJson)).toThrow(/notjson/);
       });
 
       it('a tensor that is not 2-D, or of an unsupported dtype', async () => {
-        const oneD = await modelDirWith('oned', (() => {
-          let h = JSON.stringify({ embeddings: { dtype: 'F32', shape: [16], data_offsets: [0, 64] } });
-          h += ' '.repeat((8 - (h.length % 8)) % 8);
-          const l = Buffer.alloc(8);
-          l.writeBigUInt64LE(BigInt(h.length));
-          return Buffer.concat([l, Buffer.from(h), Buffer.alloc(64)]);
-        })());
+        const oneD = await modelDirWith(
+          'oned',
+          (() => {
+            let h = JSON.stringify({ embeddings: { dtype: 'F32', shape: [16], data_offsets: [0, 64] } });
+            h += ' '.repeat((8 - (h.length % 8)) % 8);
+            const l = Buffer.alloc(8);
+            l.writeBigUInt64LE(BigInt(h.length));
+            return Buffer.concat([l, Buffer.from(h), Buffer.alloc(64)]);
+          })(),
+        );
         expect(() => new StaticEmbeddings('oned', oneD)).toThrow(/holds no 2-D embedding tensor/);
         const f64 = await modelDirWith('f64', safetensors('F64', [4, 2], Buffer.alloc(64)));
         expect(() => new StaticEmbeddings('f64', f64)).toThrow(/unsupported tensor dtype F64/);
@@ -214,7 +238,10 @@ describe.skipIf(!haveModel)(
         const hl = Number(buf.readBigUInt64LE(0));
         const cols = 128;
         const rows = 1000; // the first 1000 rows of the real matrix: most real words would fall off the end
-        const dir = await modelDirWith('short-vocab', safetensors('I8', [rows, cols], buf.subarray(8 + hl, 8 + hl + rows * cols)));
+        const dir = await modelDirWith(
+          'short-vocab',
+          safetensors('I8', [rows, cols], buf.subarray(8 + hl, 8 + hl + rows * cols)),
+        );
         expect(() => new StaticEmbeddings('short-vocab', dir)).toThrow(ModelUnavailableError);
         expect(() => new StaticEmbeddings('short-vocab', dir)).toThrow(/1000.*29528|29528.*1000/);
       });
@@ -231,7 +258,11 @@ describe.skipIf(!haveModel)(
         }
         const ref = await new StaticEmbeddings('ref', staticDir).embedDocuments(TEXTS);
         const bytes = (a: Float32Array | Uint16Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-        for (const [dtype, raw] of [['F32', bytes(f32)], ['F16', bytes(f16)], ['BF16', bytes(bf16)]] as const) {
+        for (const [dtype, raw] of [
+          ['F32', bytes(f32)],
+          ['F16', bytes(f16)],
+          ['BF16', bytes(bf16)],
+        ] as const) {
           const dir = await modelDirWith(dtype, safetensors(dtype, [rows, cols], raw));
           const got = await new StaticEmbeddings(dtype, dir).embedDocuments(TEXTS);
           const maxDiff = Math.max(...got.flatMap((v, i) => v.map((x, j) => Math.abs(x - ref[i]![j]!))));

@@ -16,11 +16,16 @@ import { paperFromApiEntry } from '../src/sources/normalize.ts';
 import { HfEmulator } from './helpers/hf-emulator.ts';
 import { generateCorpus, longAbstract, newEntry, TOPICS, writeDays, type TopicKey } from './helpers/synthetic-days.ts';
 
-
 /** Days of the hand-written topic papers: Monday 3 to Tuesday 11 March 2025 (the weekend between is empty). */
 const TOPIC_DAYS: Record<TopicKey, string> = {
-  draft: '2025-03-03', protein: '2025-03-03', grasp: '2025-03-04', weather: '2025-03-05',
-  music: '2025-03-06', tumor: '2025-03-07', speech: '2025-03-10', code: '2025-03-11',
+  draft: '2025-03-03',
+  protein: '2025-03-03',
+  grasp: '2025-03-04',
+  weather: '2025-03-05',
+  music: '2025-03-06',
+  tumor: '2025-03-07',
+  speech: '2025-03-10',
+  code: '2025-03-11',
 };
 
 const PARAPHRASES: [TopicKey, string][] = [
@@ -46,7 +51,9 @@ function corpusDays(): Map<string, Record<string, unknown>[]> {
 
 function openApp(dataDir: string, env: Record<string, string> = {}): App {
   // A closed port: nothing in these tests may reach a network.
-  return new App(loadConfig({ EMBEDDINGS_MODEL_DIR: staticDir, HF_ENDPOINT: 'http://127.0.0.1:9', ...env }, { dataDir }));
+  return new App(
+    loadConfig({ EMBEDDINGS_MODEL_DIR: staticDir, HF_ENDPOINT: 'http://127.0.0.1:9', ...env }, { dataDir }),
+  );
 }
 
 async function readBatches(dir: string): Promise<SourceBatch[]> {
@@ -90,14 +97,20 @@ afterEach(async () => {
 });
 
 describe.skipIf(!haveModel)(
-  haveModel ? 'ingest and search through App' : `ingest and search through App (skipped: no static model at ${staticDir})`,
+  haveModel
+    ? 'ingest and search through App'
+    : `ingest and search through App (skipped: no static model at ${staticDir})`,
   () => {
     it('counts added / updated / unchanged / skipped, and embeds only what changed', async () => {
       const days = path.join(work, 'days');
       const data = path.join(work, 'data');
       const bad = newEntry({ id: '2503.00199', title: 'No abstract here', abstract: '' }, '2025-03-04');
       const repr = "{'paper': {'id': '2503.00198'}}";
-      const d1 = [newEntry(TOPICS.draft, '2025-03-03'), newEntry(TOPICS.protein, '2025-03-03'), newEntry(TOPICS.grasp, '2025-03-03')];
+      const d1 = [
+        newEntry(TOPICS.draft, '2025-03-03'),
+        newEntry(TOPICS.protein, '2025-03-03'),
+        newEntry(TOPICS.grasp, '2025-03-03'),
+      ];
       const d2 = [newEntry(TOPICS.weather, '2025-03-04'), newEntry(TOPICS.music, '2025-03-04'), bad, repr];
       // The draft paper again on a later day, with more upvotes: still one paper.
       const d3 = [newEntry(TOPICS.tumor, '2025-03-05'), newEntry({ ...TOPICS.draft, upvotes: 77 }, '2025-03-05')];
@@ -126,7 +139,9 @@ describe.skipIf(!haveModel)(
       const snapshot = new Map([...before.entries()].map(([id]) => [id, Array.from(before.vector(id)!)]));
       app.close();
       const newTumor = { ...TOPICS.tumor, abstract: longAbstract('tumour boundary delineation') };
-      await writeDays(days, { '2025-03-05': [newEntry(newTumor, '2025-03-05'), newEntry({ ...TOPICS.draft, upvotes: 77 }, '2025-03-05')] });
+      await writeDays(days, {
+        '2025-03-05': [newEntry(newTumor, '2025-03-05'), newEntry({ ...TOPICS.draft, upvotes: 77 }, '2025-03-05')],
+      });
       const changed = await ingestDir(data, days);
       const tumorChunks = chunkPaper(paperFromApiEntry(newEntry(newTumor, '2025-03-05'))).length;
       expect(tumorChunks).toBeGreaterThanOrEqual(3);
@@ -146,7 +161,9 @@ describe.skipIf(!haveModel)(
     it('a paper seen later on an earlier day moves to that day without re-embedding, in both indexes', async () => {
       const days = path.join(work, 'days');
       const data = path.join(work, 'data');
-      await writeDays(days, { '2025-03-07': [newEntry(TOPICS.music, '2025-03-07'), newEntry(TOPICS.code, '2025-03-07')] });
+      await writeDays(days, {
+        '2025-03-07': [newEntry(TOPICS.music, '2025-03-07'), newEntry(TOPICS.code, '2025-03-07')],
+      });
       await ingestDir(data, days);
       const earlier = path.join(work, 'earlier');
       await writeDays(earlier, { '2025-03-03': [newEntry({ ...TOPICS.music, upvotes: 1 }, '2025-03-03')] });
@@ -172,7 +189,16 @@ describe.skipIf(!haveModel)(
         const days = path.join(data, 'days');
         const c = corpusDays();
         // One long paper, several chunks, to check the evidence per hit.
-        c.get('2025-03-06')!.push(newEntry({ id: '2503.00150', title: 'Iterative Pruning of Wide Networks', abstract: longAbstract('iterative magnitude pruning') }, '2025-03-06'));
+        c.get('2025-03-06')!.push(
+          newEntry(
+            {
+              id: '2503.00150',
+              title: 'Iterative Pruning of Wide Networks',
+              abstract: longAbstract('iterative magnitude pruning'),
+            },
+            '2025-03-06',
+          ),
+        );
         await writeDays(days, c);
         const summary = await ingestDir(path.join(data, 'data'), days);
         expect(summary.added).toBe(109);
@@ -207,7 +233,11 @@ describe.skipIf(!haveModel)(
 
       it('a paper appears once per result list, with at most 2 of its own chunks as evidence, best first', async () => {
         const r = await app.retriever();
-        for (const q of ['iterative magnitude pruning budget', 'graph neural networks reward modelling', ...PARAPHRASES.map((p) => p[1])]) {
+        for (const q of [
+          'iterative magnitude pruning budget',
+          'graph neural networks reward modelling',
+          ...PARAPHRASES.map((p) => p[1]),
+        ]) {
           const hits = await r.search(q, { k: 15 });
           expect(hits.length).toBe(15);
           expect(new Set(hits.map((h) => h.paper.id)).size).toBe(hits.length);
@@ -237,12 +267,15 @@ describe.skipIf(!haveModel)(
     it('refuses an index built by another model (ModelMismatchError); reindex fixes it', async () => {
       const days = path.join(work, 'days');
       const data = path.join(work, 'data');
-      await writeDays(days, { '2025-03-03': (Object.keys(TOPICS) as TopicKey[]).map((k) => newEntry(TOPICS[k], '2025-03-03')) });
+      await writeDays(days, {
+        '2025-03-03': (Object.keys(TOPICS) as TopicKey[]).map((k) => newEntry(TOPICS[k], '2025-03-03')),
+      });
       await ingestDir(data, days);
       // The same model under another name is another model as far as the index can tell.
       const other = path.join(work, 'other-static-model');
       await mkdir(other);
-      for (const f of ['config.json', 'tokenizer.json', 'model.safetensors']) await copyFile(path.join(staticDir, f), path.join(other, f));
+      for (const f of ['config.json', 'tokenizer.json', 'model.safetensors'])
+        await copyFile(path.join(staticDir, f), path.join(other, f));
 
       let app = openApp(data, { EMBEDDINGS_MODEL_DIR: other });
       expect(app.indexModel()).toEqual({ model: `static:${path.basename(staticDir)}`, dimension: 128 });
@@ -294,7 +327,13 @@ describe.skipIf(!haveModel)(
         await truncate(file, Math.floor(size * 0.6));
 
         const summary = await ingestDir(data, days);
-        expect(summary).toMatchObject({ added: 0, updated: 0, unchanged: 80, embedded: chunksB, chunks: chunksA + chunksB });
+        expect(summary).toMatchObject({
+          added: 0,
+          updated: 0,
+          unchanged: 80,
+          embedded: chunksB,
+          chunks: chunksA + chunksB,
+        });
         await expectConsistent(data);
         JSON.parse(await readFile(file, 'utf8')); // whole again
         const app = openApp(data);
@@ -338,7 +377,9 @@ describe.skipIf(!haveModel)(
         const app = openApp(data);
         const err = await app.ingester().catch((e: unknown) => e);
         app.close();
-        expect((err as Error).message).toMatch(/vector index .*index\.json is damaged .* no backup\. Delete that folder and run the ingest again/);
+        expect((err as Error).message).toMatch(
+          /vector index .*index\.json is damaged .* no backup\. Delete that folder and run the ingest again/,
+        );
         // Following that advice works.
         await rm(path.join(data, 'vectors'), { recursive: true });
         await ingestDir(data, days);
@@ -353,7 +394,10 @@ describe.skipIf(!haveModel)(
 
 const CLI = ['--import', 'tsx', path.join(repoRoot, 'src', 'cli.ts')];
 
-function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...CLI, ...args], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -374,10 +418,18 @@ interface KillPlan {
 }
 
 /** Start the CLI and SIGKILL it once `plan.when` holds plus `plan.delayMs`; resolves when it is gone. */
-function killDuring(args: string[], env: NodeJS.ProcessEnv, plan: KillPlan): Promise<{ killed: boolean; code: number | null; stderr: string }> {
+function killDuring(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  plan: KillPlan,
+): Promise<{ killed: boolean; code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
     const startedAt = Date.now();
-    const child = spawn(process.execPath, [...CLI, ...args], { cwd: repoRoot, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [...CLI, ...args], {
+      cwd: repoRoot,
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     let exited = false;
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -422,7 +474,9 @@ describe.skipIf(!haveModel)(
       await emu?.close();
     });
 
-    it('survives SIGKILL at several moments: stats still runs, a re-run completes, the index is consistent', { timeout: 120_000 }, async () => {
+    it('survives SIGKILL at several moments: stats still runs, a re-run completes, the index is consistent', {
+      timeout: 120_000,
+    }, async () => {
       const days = path.join(work, 'days');
       const data = path.join(work, 'data');
       const dbFile = path.join(data, 'digest.db');
@@ -439,7 +493,13 @@ describe.skipIf(!haveModel)(
         0,
       );
       // A clean environment: nothing of the parent's DATA_DIR, HF_* or EMBEDDINGS_* leaks in.
-      const env = { PATH: process.env.PATH, HOME: process.env.HOME, EMBEDDINGS_MODEL_DIR: staticDir, HF_ENDPOINT: emu.endpoint, DATA_DIR: data };
+      const env = {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        EMBEDDINGS_MODEL_DIR: staticDir,
+        HF_ENDPOINT: emu.endpoint,
+        DATA_DIR: data,
+      };
       const args = ['ingest', '--since', since, '--until', until];
       const rand = (n: number) => Math.floor(Math.random() * n);
       const plans: KillPlan[] = [
@@ -462,11 +522,14 @@ describe.skipIf(!haveModel)(
         const planBak = path.join(dir, 'vectors', 'index.json.bak');
         const planIndex = path.join(dir, 'vectors', 'index.json');
         const when: KillPlan['when'] =
-          plan.label === 'loading the model' ? () => existsSync(planDb)
-          : plan.label === 'writing index.json' ? (_e, t) => mtime(planBak) >= t && mtime(planIndex) > mtime(planBak)
-          : plan.when;
+          plan.label === 'loading the model'
+            ? () => existsSync(planDb)
+            : plan.label === 'writing index.json'
+              ? (_e, t) => mtime(planBak) >= t && mtime(planIndex) > mtime(planBak)
+              : plan.when;
         const r = await killDuring(args, planEnv, { ...plan, when });
-        if (!r.killed) expect(r.code, r.stderr).toBe(0); // finished before the kill: fine, but then it must have succeeded
+        if (!r.killed)
+          expect(r.code, r.stderr).toBe(0); // finished before the kill: fine, but then it must have succeeded
         else {
           killed.push(plan.label);
           if (!isJsonFile(planIndex)) torn.push(plan.label);
@@ -496,7 +559,10 @@ describe.skipIf(!haveModel)(
 
       const final = await runCli(args, env);
       expect(final.code, final.stderr).toBe(0);
-      const m = /^(\d+) added, (\d+) updated, (\d+) unchanged, (\d+) skipped; (\d+) chunks embedded, (\d+) in the index; [\d.]+ s$/.exec(final.stdout.trim());
+      const m =
+        /^(\d+) added, (\d+) updated, (\d+) unchanged, (\d+) skipped; (\d+) chunks embedded, (\d+) in the index; [\d.]+ s$/.exec(
+          final.stdout.trim(),
+        );
       expect(m, final.stdout).not.toBeNull();
       const [added, updated, unchanged, skipped, , inIndex] = m!.slice(1).map(Number);
       expect(added! + updated! + unchanged!).toBe(total);
@@ -504,7 +570,14 @@ describe.skipIf(!haveModel)(
       expect(inIndex).toBe(expectedChunks);
 
       const stats = JSON.parse((await runCli(['stats', '--json'], env)).stdout) as Record<string, unknown>;
-      expect(stats).toEqual({ papers: total, chunks: expectedChunks, days: 24, from: '2025-06-02', to: [...corpus.keys()].at(-1), model: `static:${path.basename(staticDir)}` });
+      expect(stats).toEqual({
+        papers: total,
+        chunks: expectedChunks,
+        days: 24,
+        from: '2025-06-02',
+        to: [...corpus.keys()].at(-1),
+        model: `static:${path.basename(staticDir)}`,
+      });
       await expectConsistent(data);
 
       const app = openApp(data);
@@ -516,7 +589,11 @@ describe.skipIf(!haveModel)(
 
       // Once complete, the same days from saved files are the same records: nothing to do.
       const idle = await runCli(['ingest', '--from', days], env);
-      expect(idle.stdout).toMatch(new RegExp(`^0 added, 0 updated, ${total} unchanged, 0 skipped; 0 chunks embedded, ${expectedChunks} in the index`));
+      expect(idle.stdout).toMatch(
+        new RegExp(
+          `^0 added, 0 updated, ${total} unchanged, 0 skipped; 0 chunks embedded, ${expectedChunks} in the index`,
+        ),
+      );
     });
   },
 );

@@ -2,7 +2,7 @@
  * The LLM emulator against the real LangChain clients (ChatOpenAI, ChatAnthropic, ChatOllama), over loopback HTTP.
  */
 import { ChatAnthropic } from '@langchain/anthropic';
-import { AIMessageChunk, HumanMessage, SystemMessage } from '@langchain/core/messages';
+import { type AIMessageChunk, HumanMessage, SystemMessage } from '@langchain/core/messages';
 import { ChatOllama } from '@langchain/ollama';
 import { ChatOpenAI } from '@langchain/openai';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -121,15 +121,22 @@ describe('ChatOpenAI', () => {
     expect(chunks).toBeGreaterThan(2);
     expect(last?.usage_metadata?.output_tokens).toBeGreaterThan(0);
     expect(emu.requests[0]?.stream).toBe(true);
-    expect((emu.requests[0]?.body as { stream_options?: unknown }).stream_options).toEqual({ include_usage: true });
+    expect((emu.requests[0]!.body as { stream_options?: unknown }).stream_options).toEqual({ include_usage: true });
   });
 
   it('returns tool calls', async () => {
     emu.queue({ toolCalls: [{ name: 'search_papers', args: { query: 'diffusion' } }] });
-    const tool = { type: 'function' as const, function: { name: 'search_papers', description: 'Search', parameters: { type: 'object', properties: { query: { type: 'string' } } } } };
+    const tool = {
+      type: 'function' as const,
+      function: {
+        name: 'search_papers',
+        description: 'Search',
+        parameters: { type: 'object', properties: { query: { type: 'string' } } },
+      },
+    };
     const res = await openai().bindTools([tool]).invoke('find diffusion papers');
     expect(res.tool_calls).toMatchObject([{ name: 'search_papers', args: { query: 'diffusion' } }]);
-    expect((emu.requests[0]?.body as { tools?: unknown[] }).tools).toHaveLength(1);
+    expect((emu.requests[0]!.body as { tools?: unknown[] }).tools).toHaveLength(1);
   });
 });
 
@@ -152,7 +159,8 @@ describe('ChatAnthropic', () => {
   it('streams over SSE', async () => {
     emu.reply(() => 'streamed from claude');
     let text = '';
-    for await (const chunk of await anthropic().stream('hi')) if (typeof chunk.content === 'string') text += chunk.content;
+    for await (const chunk of await anthropic().stream('hi'))
+      if (typeof chunk.content === 'string') text += chunk.content;
     expect(text).toBe('streamed from claude');
     expect(emu.requests[0]?.stream).toBe(true);
   });

@@ -25,10 +25,12 @@ function staticReference(dir: string): (text: string) => number[] {
   const tok = new PreTrainedTokenizer(tj, {});
   const buf = readFileSync(path.join(dir, 'model.safetensors'));
   const hlen = Number(buf.readBigUInt64LE(0));
-  const h = (JSON.parse(buf.subarray(8, 8 + hlen).toString('utf8')) as Record<
-    string,
-    { shape: [number, number]; data_offsets: [number, number] }
-  >)['embeddings']!;
+  const h = (
+    JSON.parse(buf.subarray(8, 8 + hlen).toString('utf8')) as Record<
+      string,
+      { shape: [number, number]; data_offsets: [number, number] }
+    >
+  ).embeddings!;
   const [rows, dim] = h.shape;
   const m = new Int8Array(buf.buffer, buf.byteOffset + 8 + hlen + h.data_offsets[0], rows * dim);
   const unk = tj.model.vocab['[UNK]'];

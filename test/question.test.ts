@@ -59,7 +59,10 @@ describe('comparisons and definitions', () => {
   it('finds the two sides of a comparison', () => {
     expect(comparisonSides('compare DPO and PPO for alignment')).toEqual(['DPO', 'PPO for alignment']);
     expect(comparisonSides('Mamba vs transformers?')).toEqual(['Mamba', 'transformers']);
-    expect(comparisonSides('what is the difference between LoRA and full fine-tuning?')).toEqual(['LoRA', 'full fine-tuning']);
+    expect(comparisonSides('what is the difference between LoRA and full fine-tuning?')).toEqual([
+      'LoRA',
+      'full fine-tuning',
+    ]);
     expect(comparisonSides('how does speculative decoding scale?')).toBeUndefined();
   });
 
@@ -71,7 +74,7 @@ describe('comparisons and definitions', () => {
 });
 
 describe('calibration', () => {
-  it('is keyed by the embedding model: another model gets the lexical fallback, never another model\'s weights', () => {
+  it("is keyed by the embedding model: another model gets the lexical fallback, never another model's weights", () => {
     expect(calibrationFor('static:potion-base-4M-int8').model).toBe('static:potion-base-4M-int8');
     expect(calibrationFor('static:minishlab/potion-base-8M')).toBe(LEXICAL_FALLBACK);
     expect(calibrationFor('onnx:Xenova/bge-small-en-v1.5')).toBe(LEXICAL_FALLBACK);

@@ -45,7 +45,8 @@ describe('paperFromApiEntry', () => {
       id: '2509.01234',
       date: '2025-09-02',
       title: 'A Synthetic Title About Things',
-      abstract: 'We study a made-up problem in considerable detail. The method is simple and works well on three benchmarks.',
+      abstract:
+        'We study a made-up problem in considerable detail. The method is simple and works well on three benchmarks.',
       authors: ['Ada Example', 'Bo Sample'],
       upvotes: 42,
       comments: 5,
@@ -57,12 +58,16 @@ describe('paperFromApiEntry', () => {
   });
 
   it('normalizes the 2024 shape (no submittedOnDailyAt, no ai_* fields) given the file day', () => {
-    const p = paperFromApiEntry(oldEntry({ id: '2406.11111', title: 'Old\n  Shape Paper', abstract: ABSTRACT, upvotes: 9, comments: 2 }), '2024-06-20');
+    const p = paperFromApiEntry(
+      oldEntry({ id: '2406.11111', title: 'Old\n  Shape Paper', abstract: ABSTRACT, upvotes: 9, comments: 2 }),
+      '2024-06-20',
+    );
     expect(p).toEqual({
       id: '2406.11111',
       date: '2024-06-20',
       title: 'Old Shape Paper',
-      abstract: 'We study a made-up problem in considerable detail. The method is simple and works well on three benchmarks.',
+      abstract:
+        'We study a made-up problem in considerable detail. The method is simple and works well on three benchmarks.',
       authors: ['Ada Example'],
       upvotes: 9,
       comments: 2,
@@ -72,7 +77,10 @@ describe('paperFromApiEntry', () => {
   });
 
   it('collapses hard wraps but keeps real paragraph breaks', () => {
-    const e = newEntry({ id: '2509.00001', title: 'T', abstract: 'First line\nof para one.\n\n  Second\n   para\r\nhere.\n\n\n' }, '2025-09-01');
+    const e = newEntry(
+      { id: '2509.00001', title: 'T', abstract: 'First line\nof para one.\n\n  Second\n   para\r\nhere.\n\n\n' },
+      '2025-09-01',
+    );
     expect(paperFromApiEntry(e).abstract).toBe('First line of para one.\n\nSecond para here.');
   });
 
@@ -151,10 +159,15 @@ describe('papersFromApiResponse and readApiFile', () => {
   });
 
   it('accepts the historical {status, date, count, data:[...]} wrapper', () => {
-    const wrapped = { status: 'ok', date: '2025-01-10', count: 2, data: [
-      newEntry({ id: '2501.00001', title: 'Wrapped one', abstract: ABSTRACT }, '2025-01-10'),
-      newEntry({ id: '2501.00002', title: 'Wrapped two', abstract: ABSTRACT }, '2025-01-10'),
-    ] };
+    const wrapped = {
+      status: 'ok',
+      date: '2025-01-10',
+      count: 2,
+      data: [
+        newEntry({ id: '2501.00001', title: 'Wrapped one', abstract: ABSTRACT }, '2025-01-10'),
+        newEntry({ id: '2501.00002', title: 'Wrapped two', abstract: ABSTRACT }, '2025-01-10'),
+      ],
+    };
     const batch = papersFromApiResponse('wrapped.json', wrapped, '2025-01-10');
     expect(batch.papers.map((p) => p.id)).toEqual(['2501.00001', '2501.00002']);
     expect(() => papersFromApiResponse('x.json', { error: 'nope' })).toThrow(SourceFileError);
@@ -171,10 +184,13 @@ describe('papersFromApiResponse and readApiFile', () => {
 
   it('a file not named after a day uses submittedOnDailyAt, and skips old-shape entries that have no date', async () => {
     const file = path.join(work, 'export.json');
-    await writeFile(file, JSON.stringify([
-      newEntry({ id: '2509.00021', title: 'Has date', abstract: ABSTRACT }, '2025-09-04'),
-      oldEntry({ id: '2406.00022', title: 'No date', abstract: ABSTRACT }),
-    ]));
+    await writeFile(
+      file,
+      JSON.stringify([
+        newEntry({ id: '2509.00021', title: 'Has date', abstract: ABSTRACT }, '2025-09-04'),
+        oldEntry({ id: '2406.00022', title: 'No date', abstract: ABSTRACT }),
+      ]),
+    );
     const batch = await readApiFile(file);
     expect(batch.day).toBeUndefined();
     expect(batch.papers.map((p) => [p.id, p.date])).toEqual([['2509.00021', '2025-09-04']]);
@@ -188,7 +204,9 @@ describe('papersFromApiResponse and readApiFile', () => {
     const err = await readApiFile(file).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SourceFileError);
     expect((err as SourceFileError).file).toBe(file);
-    expect((err as Error).message).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: is not valid JSON`));
+    expect((err as Error).message).toMatch(
+      new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: is not valid JSON`),
+    );
     const missing = await readApiFile(path.join(work, 'nope.json')).catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(SourceFileError);
     expect((missing as Error).message).toMatch(/nope\.json: cannot be read \(ENOENT\)/);
@@ -278,7 +296,9 @@ describe('papersFromPageText', () => {
     }
     expect(batch.papers[0]!.abstract).toBe(PARA('first topic'));
     expect(batch.papers[1]!.abstract).toBe(PARA('second topic')); // hard wraps collapsed
-    expect(batch.papers[2]!.abstract).toBe(`${PARA('third topic, paragraph one')}\n\n${PARA('third topic, paragraph two')}`);
+    expect(batch.papers[2]!.abstract).toBe(
+      `${PARA('third topic, paragraph one')}\n\n${PARA('third topic, paragraph two')}`,
+    );
     expect(batch.papers[3]!.abstract).toBe(PARA('fourth topic'));
   });
 
@@ -289,7 +309,9 @@ describe('papersFromPageText', () => {
   });
 
   it('a date given by the caller overrides the page date line; the date line has no year', () => {
-    expect(papersFromPageText('p', PAGE, { date: '2025-01-02', today: '2025-08-15' }).papers[0]!.date).toBe('2025-01-02');
+    expect(papersFromPageText('p', PAGE, { date: '2025-01-02', today: '2025-08-15' }).papers[0]!.date).toBe(
+      '2025-01-02',
+    );
     // "Jul 29" read in the spring is last year's July.
     expect(papersFromPageText('p', PAGE, { today: '2025-03-01' }).day).toBe('2024-07-29');
     expect(parsePageDate('Jul 29, 2023', '2025-01-01')).toBe('2023-07-29');
@@ -333,7 +355,15 @@ describe('papersFromPageText', () => {
   });
 
   it('a paper whose abstract is short (under 200 characters) is kept or reported, never dropped silently', () => {
-    const text = ['Jul 29', 'Good Paper', PARA('good'), 'Terse Paper', 'We show that a short abstract exists. It works.', 'Last Paper', PARA('last')].join('\n\n');
+    const text = [
+      'Jul 29',
+      'Good Paper',
+      PARA('good'),
+      'Terse Paper',
+      'We show that a short abstract exists. It works.',
+      'Last Paper',
+      PARA('last'),
+    ].join('\n\n');
     const batch = papersFromPageText('p.txt', text, { today: '2025-08-15' });
     const titles = batch.papers.map((p) => p.title);
     expect(titles).toEqual(expect.arrayContaining(['Good Paper', 'Last Paper']));
@@ -341,10 +371,14 @@ describe('papersFromPageText', () => {
   });
 
   it('a title with no abstract after it is skipped and reported', () => {
-    const text = ['Jul 29', 'Good Paper', PARA('good'), 'Orphan Title', 'Another Good Paper', PARA('another')].join('\n\n');
+    const text = ['Jul 29', 'Good Paper', PARA('good'), 'Orphan Title', 'Another Good Paper', PARA('another')].join(
+      '\n\n',
+    );
     const batch = papersFromPageText('p.txt', text, { today: '2025-08-15' });
     expect(batch.papers.map((p) => p.title)).toEqual(['Good Paper', 'Another Good Paper']);
-    expect(batch.skipped).toEqual([{ where: 'p.txt: "Orphan Title"', reason: 'a title line with no abstract after it' }]);
+    expect(batch.skipped).toEqual([
+      { where: 'p.txt: "Orphan Title"', reason: 'a title line with no abstract after it' },
+    ]);
   });
 });
 
@@ -358,10 +392,16 @@ describe.skipIf(!haveShared)(
     it('the real page.txt yields 74 papers whose titles are exactly the page title lines', () => {
       const text = readFileSync(SHARED_PAGE, 'utf8');
       // Independently of the parser: after the six header blocks, the page alternates title, abstract.
-      const blocks = text.split(/\n\s*\n/).map((b) => b.trim()).filter(Boolean);
+      const blocks = text
+        .split(/\n\s*\n/)
+        .map((b) => b.trim())
+        .filter(Boolean);
       const header = blocks.slice(0, 6);
       expect(header[5]).toBe('Jul 29');
-      const titleLines = blocks.slice(6).filter((_, i) => i % 2 === 0).map((t) => t.replace(/\s+/g, ' '));
+      const titleLines = blocks
+        .slice(6)
+        .filter((_, i) => i % 2 === 0)
+        .map((t) => t.replace(/\s+/g, ' '));
       expect(titleLines).toHaveLength(74);
 
       const batch = papersFromPageText(SHARED_PAGE, text, { today: '2025-08-01' });

@@ -43,10 +43,23 @@ function paper(key: TopicKey, date: string, extra: Partial<Paper> = {}): Paper {
 
 const ALL = (date = '2025-03-03'): Paper[] => (Object.keys(TOPICS) as TopicKey[]).map((k) => paper(k, date));
 
-type Row = { id: string; date: string; upvotes: number; comments: number; last_seen: string; updated_at: string; record_hash: string };
+type Row = {
+  id: string;
+  date: string;
+  upvotes: number;
+  comments: number;
+  last_seen: string;
+  updated_at: string;
+  record_hash: string;
+};
 const row = (id: string) => db.prepare('SELECT * FROM papers WHERE id = ?').get(id) as Row | undefined;
 const chunkRows = (id: string) =>
-  db.prepare('SELECT id, idx, text, hash FROM chunks WHERE paper_id = ? ORDER BY idx').all(id) as { id: string; idx: number; text: string; hash: string }[];
+  db.prepare('SELECT id, idx, text, hash FROM chunks WHERE paper_id = ? ORDER BY idx').all(id) as {
+    id: string;
+    idx: number;
+    text: string;
+    hash: string;
+  }[];
 const count = (table: string) => (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
 const ids = (hits: { id: string }[]) => hits.map((h) => h.id);
 
@@ -60,7 +73,13 @@ describe('PaperStore.upsertPapers', () => {
     const p = store.get(TOPICS.draft.id)!;
     expect(p).toEqual(paper('draft', '2025-03-03'));
     expect(store.chunksOf(TOPICS.draft.id).map((c) => c.text)).toEqual(chunkPaper(p).map((c) => c.text));
-    expect(store.stats()).toEqual({ papers: 8, chunks: count('chunks'), days: 1, from: '2025-03-03', to: '2025-03-03' });
+    expect(store.stats()).toEqual({
+      papers: 8,
+      chunks: count('chunks'),
+      days: 1,
+      from: '2025-03-03',
+      to: '2025-03-03',
+    });
   });
 
   it('is idempotent: the same input twice leaves everything unchanged, byte for byte', () => {
@@ -82,7 +101,9 @@ describe('PaperStore.upsertPapers', () => {
     db.close();
     db = openDatabase(dbFile);
     store = new PaperStore(db);
-    const shuffled = ALL().map((p) => Object.fromEntries(Object.entries(p).reverse()) as unknown as Paper).reverse();
+    const shuffled = ALL()
+      .map((p) => Object.fromEntries(Object.entries(p).reverse()) as unknown as Paper)
+      .reverse();
     expect([...store.upsertPapers(shuffled).values()]).toEqual(Array(8).fill('unchanged'));
   });
 
@@ -93,7 +114,9 @@ describe('PaperStore.upsertPapers', () => {
     expect(old.length).toBeGreaterThanOrEqual(3);
     const draftChunks = chunkRows(TOPICS.draft.id);
 
-    const short = paper('protein', '2025-03-03', { abstract: 'A rewritten abstract about amyloid aggregation kinetics. It is short.' });
+    const short = paper('protein', '2025-03-03', {
+      abstract: 'A rewritten abstract about amyloid aggregation kinetics. It is short.',
+    });
     const out = store.upsertPapers([short, paper('draft', '2025-03-03')]);
     expect(out.get(long.id)).toBe('updated');
     expect(out.get(TOPICS.draft.id)).toBe('unchanged');
@@ -115,7 +138,9 @@ describe('PaperStore.upsertPapers', () => {
   it('a changed title also replaces the chunks; a change of counts only keeps them', () => {
     store.upsertPapers([paper('grasp', '2025-03-03')]);
     const before = chunkRows(TOPICS.grasp.id);
-    expect(store.upsertPapers([paper('grasp', '2025-03-03', { upvotes: 99, comments: 4 })]).get(TOPICS.grasp.id)).toBe('updated');
+    expect(store.upsertPapers([paper('grasp', '2025-03-03', { upvotes: 99, comments: 4 })]).get(TOPICS.grasp.id)).toBe(
+      'updated',
+    );
     expect(chunkRows(TOPICS.grasp.id)).toEqual(before);
     expect(store.get(TOPICS.grasp.id)).toMatchObject({ upvotes: 99, comments: 4 });
     store.upsertPapers([paper('grasp', '2025-03-03', { title: 'A Renamed Gripper Paper' })]);
@@ -125,7 +150,8 @@ describe('PaperStore.upsertPapers', () => {
 
   describe('the same paper on two days', () => {
     const early = () => paper('weather', '2025-03-03', { upvotes: 2, comments: 0 });
-    const late = () => paper('weather', '2025-03-07', { upvotes: 40, comments: 6, githubUrl: 'https://github.com/example/wx' });
+    const late = () =>
+      paper('weather', '2025-03-07', { upvotes: 40, comments: 6, githubUrl: 'https://github.com/example/wx' });
     const expected = { date: '2025-03-03', upvotes: 40, comments: 6, githubUrl: 'https://github.com/example/wx' };
 
     it.each([
@@ -148,7 +174,9 @@ describe('PaperStore.upsertPapers', () => {
 
     it('the same day seen again with fresher counts replaces them', () => {
       store.upsertPapers([early()]);
-      expect(store.upsertPapers([paper('weather', '2025-03-03', { upvotes: 5 })]).get(TOPICS.weather.id)).toBe('updated');
+      expect(store.upsertPapers([paper('weather', '2025-03-03', { upvotes: 5 })]).get(TOPICS.weather.id)).toBe(
+        'updated',
+      );
       expect(store.get(TOPICS.weather.id)!.upvotes).toBe(5);
     });
   });
@@ -157,8 +185,14 @@ describe('PaperStore.upsertPapers', () => {
 describe('PaperStore.lexicalSearch', () => {
   beforeEach(() => {
     const days: Record<TopicKey, string> = {
-      draft: '2025-03-03', protein: '2025-03-03', grasp: '2025-03-04', weather: '2025-03-04',
-      music: '2025-03-05', tumor: '2025-03-06', speech: '2025-03-07', code: '2025-03-10',
+      draft: '2025-03-03',
+      protein: '2025-03-03',
+      grasp: '2025-03-04',
+      weather: '2025-03-04',
+      music: '2025-03-05',
+      tumor: '2025-03-06',
+      speech: '2025-03-07',
+      code: '2025-03-10',
     };
     store.upsertPapers((Object.keys(TOPICS) as TopicKey[]).map((k) => paper(k, days[k])));
   });
@@ -181,10 +215,29 @@ describe('PaperStore.lexicalSearch', () => {
 
   it('weights the title above the abstract', () => {
     store.upsertPapers([
-      { id: '2503.00901', date: '2025-03-03', title: 'Tokenizers', abstract: 'An abstract about compression of vocabularies for many scripts.', authors: [], upvotes: 0, comments: 0 },
-      { id: '2503.00902', date: '2025-03-03', title: 'Vocabulary compression', abstract: 'An abstract that mentions tokenizers once among many other words.', authors: [], upvotes: 0, comments: 0 },
+      {
+        id: '2503.00901',
+        date: '2025-03-03',
+        title: 'Tokenizers',
+        abstract: 'An abstract about compression of vocabularies for many scripts.',
+        authors: [],
+        upvotes: 0,
+        comments: 0,
+      },
+      {
+        id: '2503.00902',
+        date: '2025-03-03',
+        title: 'Vocabulary compression',
+        abstract: 'An abstract that mentions tokenizers once among many other words.',
+        authors: [],
+        upvotes: 0,
+        comments: 0,
+      },
     ]);
-    expect(ids(store.lexicalSearch('tokenizers', 5)).filter((id) => id.startsWith('2503.009'))).toEqual(['2503.00901', '2503.00902']);
+    expect(ids(store.lexicalSearch('tokenizers', 5)).filter((id) => id.startsWith('2503.009'))).toEqual([
+      '2503.00901',
+      '2503.00902',
+    ]);
   });
 
   it('honours inclusive date ranges and k', () => {
@@ -193,9 +246,14 @@ describe('PaperStore.lexicalSearch', () => {
     expect(all.length).toBeGreaterThanOrEqual(5);
     const inRange = ids(store.lexicalSearch(q, 50, { since: '2025-03-04', until: '2025-03-06' }));
     expect(inRange.length).toBeGreaterThan(0);
-    for (const id of inRange) expect(store.get(id)!.date >= '2025-03-04' && store.get(id)!.date <= '2025-03-06').toBe(true);
-    expect(inRange).toEqual(all.filter((id) => store.get(id)!.date >= '2025-03-04' && store.get(id)!.date <= '2025-03-06'));
-    expect(ids(store.lexicalSearch('icosahedral', 5, { since: '2025-03-04', until: '2025-03-04' }))).toEqual([TOPICS.weather.id]);
+    for (const id of inRange)
+      expect(store.get(id)!.date >= '2025-03-04' && store.get(id)!.date <= '2025-03-06').toBe(true);
+    expect(inRange).toEqual(
+      all.filter((id) => store.get(id)!.date >= '2025-03-04' && store.get(id)!.date <= '2025-03-06'),
+    );
+    expect(ids(store.lexicalSearch('icosahedral', 5, { since: '2025-03-04', until: '2025-03-04' }))).toEqual([
+      TOPICS.weather.id,
+    ]);
     expect(ids(store.lexicalSearch('icosahedral', 5, { since: '2025-03-05' }))).toEqual([]);
     expect(ids(store.lexicalSearch('icosahedral', 5, { until: '2025-03-03' }))).toEqual([]);
     expect(ids(store.lexicalSearch('repository', 5, { since: '2025-03-10' }))).toEqual([TOPICS.code.id]);
@@ -233,7 +291,7 @@ describe('PaperStore.lexicalSearch', () => {
   });
 
   it('a very long query is capped, not rejected', () => {
-    const q = Array.from({ length: 200 }, (_, i) => `word${i}`).join(' ') + ' icosahedral';
+    const q = `${Array.from({ length: 200 }, (_, i) => `word${i}`).join(' ')} icosahedral`;
     expect(() => store.lexicalSearch(q, 5)).not.toThrow();
     expect(ftsMatchExpression(q)!.split(' OR ')).toHaveLength(32);
   });
@@ -281,6 +339,8 @@ describe('openDatabase', () => {
     const raw = new Database(dbFile);
     raw.pragma('user_version = 99');
     raw.close();
-    expect(() => openDatabase(dbFile)).toThrow(/written by a newer version of this bot \(schema 99, this one knows \d+\)\. Update the bot/);
+    expect(() => openDatabase(dbFile)).toThrow(
+      /written by a newer version of this bot \(schema 99, this one knows \d+\)\. Update the bot/,
+    );
   });
 });

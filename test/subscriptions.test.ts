@@ -29,10 +29,19 @@ import type { Paper } from '../src/types.ts';
 import { HashEmbeddings } from './helpers/hash-embeddings.ts';
 import { TOPICS, type TopicKey } from './helpers/synthetic-days.ts';
 
-
 function paper(key: TopicKey, date: string, extra: Partial<Paper> = {}): Paper {
   const t = TOPICS[key];
-  return { id: t.id, date, title: t.title, abstract: t.abstract, authors: ['Ada Example'], upvotes: 1, comments: 0, aiKeywords: t.keywords, ...extra };
+  return {
+    id: t.id,
+    date,
+    title: t.title,
+    abstract: t.abstract,
+    authors: ['Ada Example'],
+    upvotes: 1,
+    comments: 0,
+    aiKeywords: t.keywords,
+    ...extra,
+  };
 }
 
 // -------------------------------------------------------------------------------------------------------------
@@ -43,7 +52,10 @@ describe('parseTopic', () => {
     expect(conjuncts('uncertainty and calibration in LLMs')).toEqual(['uncertainty in LLMs', 'calibration in LLMs']);
     expect(conjuncts('tool use or function calling')).toEqual(['tool use', 'function calling']);
     expect(conjuncts('vision, language & audio models')).toEqual(['vision models', 'language models', 'audio models']);
-    expect(conjuncts('agents for science and robots for manufacturing')).toEqual(['agents for science', 'robots for manufacturing']);
+    expect(conjuncts('agents for science and robots for manufacturing')).toEqual([
+      'agents for science',
+      'robots for manufacturing',
+    ]);
     expect(conjuncts('text-to-image/video generation')).toEqual(['text-to-image generation', 'video generation']);
     expect(conjuncts('video generation')).toEqual(['video generation']);
     expect(conjuncts('reinforcement learning for LLM agents')).toEqual(['reinforcement learning for LLM agents']);
@@ -74,11 +86,25 @@ describe('parseTopic', () => {
   });
 
   it('parses keyword and author forms, quoted or not, with typographic quotes', () => {
-    expect(parseTopic('keyword:"Speculative Decoding"')).toMatchObject({ kind: 'keyword', phrase: 'Speculative Decoding', key: 'keyword:speculative decoding', stems: ['specul', 'decod'] });
+    expect(parseTopic('keyword:"Speculative Decoding"')).toMatchObject({
+      kind: 'keyword',
+      phrase: 'Speculative Decoding',
+      key: 'keyword:speculative decoding',
+      stems: ['specul', 'decod'],
+    });
     expect(parseTopic('kw: “draft model”')).toMatchObject({ kind: 'keyword', phrase: 'draft model' });
     expect(parseTopic('KW:decoding')).toMatchObject({ kind: 'keyword', phrase: 'decoding' });
-    expect(parseTopic('author:"Jane Doe"')).toMatchObject({ kind: 'author', name: 'Jane Doe', key: 'author:jane doe', tokens: ['jane', 'doe'] });
-    expect(parseTopic('Author: José  Pérez')).toMatchObject({ kind: 'author', name: 'José Pérez', key: 'author:jose perez' });
+    expect(parseTopic('author:"Jane Doe"')).toMatchObject({
+      kind: 'author',
+      name: 'Jane Doe',
+      key: 'author:jane doe',
+      tokens: ['jane', 'doe'],
+    });
+    expect(parseTopic('Author: José  Pérez')).toMatchObject({
+      kind: 'author',
+      name: 'José Pérez',
+      key: 'author:jose perez',
+    });
     // A colon in plain words is not a form.
     expect(parseTopic('RL: reward hacking').kind).toBe('semantic');
   });
@@ -116,9 +142,9 @@ describe('parseTopic', () => {
   });
 
   it('stems like SQLite FTS5 porter', () => {
-    expect(['agents', 'agentic', 'generation', 'generative', 'caresses', 'ponies', 'relational', 'hopping'].map(stem)).toEqual([
-      'agent', 'agent', 'gener', 'gener', 'caress', 'poni', 'relat', 'hop',
-    ]);
+    expect(
+      ['agents', 'agentic', 'generation', 'generative', 'caresses', 'ponies', 'relational', 'hopping'].map(stem),
+    ).toEqual(['agent', 'agent', 'gener', 'gener', 'caress', 'poni', 'relat', 'hop']);
   });
 });
 
@@ -156,7 +182,13 @@ describe('SubscriptionStore', () => {
     expect(subs.subscribe('u1', 'speculative decoding').count).toBe(1);
     expect(subs.subscribe('u1', '  author:"Jane   Doe" ').subscription.topic).toBe('author:"Jane Doe"');
     expect(subs.list('u1').map((s) => s.topic)).toEqual(['speculative decoding', 'author:"Jane Doe"']);
-    expect(subs.subscriber('u1')).toMatchObject({ userId: 'u1', paused: false, delivery: 'dm', guildId: null, dmClosedAt: null });
+    expect(subs.subscriber('u1')).toMatchObject({
+      userId: 'u1',
+      paused: false,
+      delivery: 'dm',
+      guildId: null,
+      dmClosedAt: null,
+    });
     expect(subs.unsubscribe('u1', 'Speculative Decoding.').topic).toBe('speculative decoding');
     expect(subs.list('u1').map((s) => s.topic)).toEqual(['author:"Jane Doe"']);
     const e = error(() => subs.unsubscribe('u1', 'world models'));
@@ -243,7 +275,9 @@ describe('SubscriptionStore', () => {
     clock += 11 * 60_000; // the claim of a crashed run goes stale
     expect(ledger.claim('u1', '2025-03-03', now())).toBe('stale');
     expect(ledger.claim('u1', '2025-03-03', now())).toBe('taken');
-    expect(ledger.finish('u1', '2025-03-03', { status: 'sent', messageId: 'm1', paperIds: ['p1', 'p2'] }, now())).toBe(true);
+    expect(ledger.finish('u1', '2025-03-03', { status: 'sent', messageId: 'm1', paperIds: ['p1', 'p2'] }, now())).toBe(
+      true,
+    );
     expect(ledger.get('u1', '2025-03-03')).toMatchObject({ status: 'sent', messageId: 'm1', error: null });
     expect(ledger.unnotified('u1', ['p1', 'p2', 'p3'])).toEqual(['p3']);
     clock += 24 * 3600_000;
@@ -264,7 +298,9 @@ describe('SubscriptionStore', () => {
     ledger = new DeliveryLedger(db);
     expect(ledger.claim('u1', '2025-03-03', now())).toBe('taken');
     expect(ledger.unnotified('u1', ['p1', 'p2', 'p3'])).toEqual(['p3']);
-    expect(db.prepare(`SELECT day FROM notified WHERE user_id = 'u1' AND paper_id = 'p1'`).pluck().get()).toBe('2025-03-03');
+    expect(db.prepare(`SELECT day FROM notified WHERE user_id = 'u1' AND paper_id = 'p1'`).pluck().get()).toBe(
+      '2025-03-03',
+    );
     expect(ledger.notifiedAmong(['p2', 'p3'])).toEqual(new Map([['u1', new Set(['p2'])]]));
   });
 });
@@ -297,7 +333,10 @@ describe('TopicMatcher and planNotifications (hashed-word embeddings)', () => {
 
   it('matches keyword and author forms, with their reasons', async () => {
     const day1 = papers.papersBetween({ since: DAY1, until: DAY1 });
-    const [kw, author, accents, none] = await matcher.match(['kw:"Draft Model"', 'author:"Jane Doe"', 'author:"jose perez"', 'author:"Jane Smith"'], papers.papersBetween({}));
+    const [kw, author, accents, none] = await matcher.match(
+      ['kw:"Draft Model"', 'author:"Jane Doe"', 'author:"jose perez"', 'author:"Jane Smith"'],
+      papers.papersBetween({}),
+    );
     expect(kw!.matches.map((m) => [m.paper.id, m.reason])).toEqual([[TOPICS.draft.id, 'matched "Draft Model"']]);
     expect(author!.matches.map((m) => m.reason).sort()).toEqual(['author Jane A. Doe', 'author Jane Doe']);
     expect(accents!.matches.map((m) => m.reason)).toEqual(['author José Pérez']);
@@ -310,8 +349,16 @@ describe('TopicMatcher and planNotifications (hashed-word embeddings)', () => {
 
   it('matches plain topics by their words, in the order asked, each distinct topic once', async () => {
     const all = papers.papersBetween({});
-    const res = await matcher.match(['proposal network', 'weather forecasting', 'Proposal  Network!', 'quantum chemistry'], all);
-    expect(res.map((r) => r.matches.map((m) => m.paper.id))).toEqual([[TOPICS.draft.id], [TOPICS.weather.id], [TOPICS.draft.id], []]);
+    const res = await matcher.match(
+      ['proposal network', 'weather forecasting', 'Proposal  Network!', 'quantum chemistry'],
+      all,
+    );
+    expect(res.map((r) => r.matches.map((m) => m.paper.id))).toEqual([
+      [TOPICS.draft.id],
+      [TOPICS.weather.id],
+      [TOPICS.draft.id],
+      [],
+    ]);
     expect(res[0]!.matches).toBe(res[2]!.matches); // same key: computed once
     const m = res[0]!.matches[0]!;
     expect(m.score).toBeGreaterThanOrEqual(MATCH_THRESHOLD);
@@ -322,7 +369,15 @@ describe('TopicMatcher and planNotifications (hashed-word embeddings)', () => {
 
   it('with a chat model, a pair just under the threshold is matched when the model says the paper is about the topic', async () => {
     const all = papers.papersBetween({});
-    const topics = ['proposal network', 'weather forecasting', 'protein folding', 'robot grasping', 'code generation', 'drafting tokens faster', 'tactile robot hands'];
+    const topics = [
+      'proposal network',
+      'weather forecasting',
+      'protein folding',
+      'robot grasping',
+      'code generation',
+      'drafting tokens faster',
+      'tactile robot hands',
+    ];
     // Find pairs within 0.15 under the threshold: what the model is asked about.
     const near = (await matcher.match(topics, all, { threshold: MATCH_THRESHOLD - 0.15 })).flatMap((r, i) =>
       r.matches.filter((m) => m.score < MATCH_THRESHOLD).map((m) => ({ topic: topics[i]!, id: m.paper.id })),
@@ -333,18 +388,29 @@ describe('TopicMatcher and planNotifications (hashed-word embeddings)', () => {
       const gen = new GenerativeAnswerer(model, 2000);
       const asked: string[] = [];
       const m = new TopicMatcher(papers, new HashEmbeddings(), {
-        confirm: { check: (topic, p) => (asked.push(`${topic}|${p.id}`), gen.isAbout(topic, p)), band: 0.15, max: 40 },
+        confirm: {
+          check: (topic, p) => {
+            asked.push(`${topic}|${p.id}`);
+            return gen.isAbout(topic, p);
+          },
+          band: 0.15,
+          max: 40,
+        },
       });
       return { res: await m.match(topics, all), asked };
     };
     const yes = await ask('YES');
     expect(yes.asked.sort()).toEqual(near.map((n) => `${n.topic}|${n.id}`).sort());
-    const confirmed = yes.res.flatMap((r) => r.matches.filter((m) => m.reason.endsWith('confirmed by the language model')));
+    const confirmed = yes.res.flatMap((r) =>
+      r.matches.filter((m) => m.reason.endsWith('confirmed by the language model')),
+    );
     expect(confirmed).toHaveLength(near.length);
     const no = await ask('NO');
     expect(no.res.flatMap((r) => r.matches).filter((m) => m.score < MATCH_THRESHOLD)).toEqual([]);
     const plain = await matcher.match(topics, all);
-    expect(no.res.map((r) => r.matches.map((m) => m.paper.id))).toEqual(plain.map((r) => r.matches.map((m) => m.paper.id)));
+    expect(no.res.map((r) => r.matches.map((m) => m.paper.id))).toEqual(
+      plain.map((r) => r.matches.map((m) => m.paper.id)),
+    );
   });
 
   it('plans one entry per user with each paper once, and never notifies a paper twice', async () => {
@@ -366,20 +432,32 @@ describe('TopicMatcher and planNotifications (hashed-word embeddings)', () => {
     const draft = alice.papers.find((p) => p.paper.id === TOPICS.draft.id)!;
     expect(draft.topics.map((t) => t.topic).sort()).toEqual(['kw:"draft model"', 'proposal network']);
     expect(draft.topics.find((t) => t.topic === 'kw:"draft model"')!.reason).toBe('matched "draft model"');
-    expect(plan[1]!.papers.map((p) => [p.paper.id, p.topics[0]!.reason])).toEqual([[TOPICS.draft.id, 'author Jane Doe']]);
+    expect(plan[1]!.papers.map((p) => [p.paper.id, p.topics[0]!.reason])).toEqual([
+      [TOPICS.draft.id, 'author Jane Doe'],
+    ]);
 
     // Send alice's message; bob's fails. Re-planning the day leaves alice out, and bob (not told) in.
     for (const n of plan) expect(deliveries.claim(n.userId, DAY1, new Date())).toBe('claimed');
-    deliveries.finish('alice', DAY1, { status: 'sent', messageId: 'm1', paperIds: alice.papers.map((p) => p.paper.id) }, new Date());
+    deliveries.finish(
+      'alice',
+      DAY1,
+      { status: 'sent', messageId: 'm1', paperIds: alice.papers.map((p) => p.paper.id) },
+      new Date(),
+    );
     deliveries.finish('bob', DAY1, { status: 'failed', error: 'boom' }, new Date());
     const again = await planNotifications({ subscriptions: subs, deliveries, papers }, matcher, DAY1);
     expect(again.map((n) => n.userId)).toEqual(['bob']);
     expect(deliveries.claim('bob', DAY1, new Date())).toBe('taken'); // but the ledger will not send that day again
 
     // Re-ingesting the day (same papers, and one with new counts) brings nothing new for alice.
-    papers.upsertPapers([paper('draft', DAY1, { authors: ['Jane Doe', 'Bo Sample'], upvotes: 99 }), paper('grasp', DAY1)]);
+    papers.upsertPapers([
+      paper('draft', DAY1, { authors: ['Jane Doe', 'Bo Sample'], upvotes: 99 }),
+      paper('grasp', DAY1),
+    ]);
     matcher.reset();
-    expect((await planNotifications({ subscriptions: subs, deliveries, papers }, matcher, DAY1)).map((n) => n.userId)).toEqual(['bob']);
+    expect(
+      (await planNotifications({ subscriptions: subs, deliveries, papers }, matcher, DAY1)).map((n) => n.userId),
+    ).toEqual(['bob']);
     // A paper seen again on a later day keeps its first day: it is not new on day 2.
     papers.upsertPapers([paper('draft', DAY2, { authors: ['Jane Doe', 'Bo Sample'] })]);
     const day2 = await planNotifications({ subscriptions: subs, deliveries, papers }, matcher, DAY2);
@@ -400,14 +478,20 @@ describe('TopicMatcher and planNotifications (hashed-word embeddings)', () => {
       ['alice', { kind: 'channel', guildId: 'g1', channelId: 'c-subs' }],
       ['bob', { kind: 'dm' }],
     ]);
-    expect((await planNotifications({ subscriptions: subs, deliveries, papers }, matcher, DAY2, { userIds: ['bob'] })).map((n) => n.userId)).toEqual(['bob']);
+    expect(
+      (await planNotifications({ subscriptions: subs, deliveries, papers }, matcher, DAY2, { userIds: ['bob'] })).map(
+        (n) => n.userId,
+      ),
+    ).toEqual(['bob']);
   });
 
   it('skips a stored topic that no longer parses, and says so', async () => {
     subs.subscribe('alice', 'weather forecasting');
     db.prepare(`INSERT INTO subscriptions (user_id, topic, created_at) VALUES ('alice', 'author:', 'x')`).run();
     const bad: string[] = [];
-    const plan = await planNotifications({ subscriptions: subs, deliveries, papers }, matcher, DAY2, { onInvalidTopic: (_u, t) => bad.push(t) });
+    const plan = await planNotifications({ subscriptions: subs, deliveries, papers }, matcher, DAY2, {
+      onInvalidTopic: (_u, t) => bad.push(t),
+    });
     expect(bad).toEqual(['author:']);
     expect(plan.map((n) => n.userId)).toEqual(['alice']);
   });
@@ -419,7 +503,13 @@ describe.skipIf(!haveModel)('matching with the static model (needs ../shared/mod
     const db = openDatabase(':memory:');
     const papers = new PaperStore(db);
     papers.upsertPapers((Object.keys(TOPICS) as TopicKey[]).map((k) => paper(k, '2025-03-03')));
-    const emb = await loadStaticEmbeddings({ provider: 'static', model: 'potion', modelDir: staticDir, cacheDir: tmpdir(), hfEndpoint: 'http://127.0.0.1:9' });
+    const emb = await loadStaticEmbeddings({
+      provider: 'static',
+      model: 'potion',
+      modelDir: staticDir,
+      cacheDir: tmpdir(),
+      hfEndpoint: 'http://127.0.0.1:9',
+    });
     const matcher = new TopicMatcher(papers, emb);
     const cases: [string, string[]][] = [
       ['speculative decoding', [TOPICS.draft.id]],
@@ -433,7 +523,10 @@ describe.skipIf(!haveModel)('matching with the static model (needs ../shared/mod
       ['quantum chemistry', []],
       ['diffusion models', []],
     ];
-    const res = await matcher.match(cases.map(([t]) => t), papers.papersBetween({}));
+    const res = await matcher.match(
+      cases.map(([t]) => t),
+      papers.papersBetween({}),
+    );
     expect(res.map((r) => [r.topic.text, r.matches.map((m) => m.paper.id)])).toEqual(cases);
     const grasp = res[2]!.matches[0]!;
     expect(grasp.similarity).toBeGreaterThan(0.4);
@@ -443,9 +536,15 @@ describe.skipIf(!haveModel)('matching with the static model (needs ../shared/mod
 
   it('subscriptions match --json prints one line per user, and --topic one line for the topic', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'subs-cli-'));
-    const app = new App(loadConfig({ EMBEDDINGS_MODEL_DIR: staticDir, HF_ENDPOINT: 'http://127.0.0.1:9' }, { dataDir: dir }));
+    const app = new App(
+      loadConfig({ EMBEDDINGS_MODEL_DIR: staticDir, HF_ENDPOINT: 'http://127.0.0.1:9' }, { dataDir: dir }),
+    );
     try {
-      app.store.upsertPapers([paper('draft', '2025-03-03'), paper('grasp', '2025-03-03'), paper('weather', '2025-03-04')]);
+      app.store.upsertPapers([
+        paper('draft', '2025-03-03'),
+        paper('grasp', '2025-03-03'),
+        paper('weather', '2025-03-04'),
+      ]);
       app.subscriptions.subscribe('111', 'speculative decoding');
       app.subscriptions.subscribe('111', 'robotic grasping');
       app.subscriptions.subscribe('222', 'weather forecasting');
@@ -453,12 +552,24 @@ describe.skipIf(!haveModel)('matching with the static model (needs ../shared/mod
       await runSubscriptionsMatch(app, { date: '2025-03-03', json: true }, (s) => lines.push(s));
       const json = lines.map((l) => JSON.parse(l) as PlanJson);
       expect(json.map((j) => j.user)).toEqual(['111']);
-      expect(json[0]!.papers.map((p) => Object.keys(p))).toEqual([['id', 'title', 'topic', 'reason'], ['id', 'title', 'topic', 'reason']]);
-      expect(json[0]!.papers.map((p) => [p.id, p.topic]).sort()).toEqual([[TOPICS.draft.id, 'speculative decoding'], [TOPICS.grasp.id, 'robotic grasping']]);
+      expect(json[0]!.papers.map((p) => Object.keys(p))).toEqual([
+        ['id', 'title', 'topic', 'reason'],
+        ['id', 'title', 'topic', 'reason'],
+      ]);
+      expect(json[0]!.papers.map((p) => [p.id, p.topic]).sort()).toEqual([
+        [TOPICS.draft.id, 'speculative decoding'],
+        [TOPICS.grasp.id, 'robotic grasping'],
+      ]);
       const one: string[] = [];
-      await runSubscriptionsMatch(app, { date: '2025-03-04', topic: 'weather forecasting', json: true }, (s) => one.push(s));
+      await runSubscriptionsMatch(app, { date: '2025-03-04', topic: 'weather forecasting', json: true }, (s) =>
+        one.push(s),
+      );
       const t = JSON.parse(one[0]!) as TopicMatchJson;
-      expect(t).toMatchObject({ topic: 'weather forecasting', date: '2025-03-04', papers: [{ id: TOPICS.weather.id }] });
+      expect(t).toMatchObject({
+        topic: 'weather forecasting',
+        date: '2025-03-04',
+        papers: [{ id: TOPICS.weather.id }],
+      });
       expect(t.papers[0]!.reason).toMatch(/matched "weather forecasting"/);
     } finally {
       app.close();

@@ -21,18 +21,88 @@ import { rng } from './helpers/synthetic-days.ts';
 const DAY = '2025-03-03';
 /** Subject vocabularies: papers of one subject share words, as real papers of a field do. */
 const FIELDS: Record<string, string[]> = {
-  rl: ['verifiable', 'reward', 'policy', 'rollout', 'grpo', 'advantage', 'reasoning', 'optimization', 'math', 'correctness'],
-  weather: ['forecast', 'radar', 'precipitation', 'climate', 'atmosphere', 'storm', 'satellite', 'temperature', 'wind', 'ensemble'],
-  vision: ['image', 'pixel', 'segmentation', 'convolution', 'detector', 'camera', 'scene', 'depth', 'object', 'bounding'],
-  speech: ['audio', 'speech', 'phoneme', 'speaker', 'acoustic', 'waveform', 'transcription', 'prosody', 'vocoder', 'utterance'],
+  rl: [
+    'verifiable',
+    'reward',
+    'policy',
+    'rollout',
+    'grpo',
+    'advantage',
+    'reasoning',
+    'optimization',
+    'math',
+    'correctness',
+  ],
+  weather: [
+    'forecast',
+    'radar',
+    'precipitation',
+    'climate',
+    'atmosphere',
+    'storm',
+    'satellite',
+    'temperature',
+    'wind',
+    'ensemble',
+  ],
+  vision: [
+    'image',
+    'pixel',
+    'segmentation',
+    'convolution',
+    'detector',
+    'camera',
+    'scene',
+    'depth',
+    'object',
+    'bounding',
+  ],
+  speech: [
+    'audio',
+    'speech',
+    'phoneme',
+    'speaker',
+    'acoustic',
+    'waveform',
+    'transcription',
+    'prosody',
+    'vocoder',
+    'utterance',
+  ],
   graphs: ['graph', 'node', 'edge', 'message', 'molecule', 'neighbor', 'adjacency', 'spectral', 'pooling', 'citation'],
-  robots: ['robot', 'gripper', 'manipulation', 'trajectory', 'tactile', 'actuator', 'locomotion', 'grasp', 'joint', 'sim2real'],
+  robots: [
+    'robot',
+    'gripper',
+    'manipulation',
+    'trajectory',
+    'tactile',
+    'actuator',
+    'locomotion',
+    'grasp',
+    'joint',
+    'sim2real',
+  ],
 };
-const COMMON = ['we', 'propose', 'a', 'model', 'method', 'results', 'show', 'improves', 'the', 'benchmark', 'data', 'training'];
+const COMMON = [
+  'we',
+  'propose',
+  'a',
+  'model',
+  'method',
+  'results',
+  'show',
+  'improves',
+  'the',
+  'benchmark',
+  'data',
+  'training',
+];
 
 function text(field: string, words: number, next: () => number): string {
   const vocab = FIELDS[field]!;
-  return Array.from({ length: words }, (_, i) => (i % 3 === 2 ? COMMON[Math.floor(next() * COMMON.length)] : vocab[Math.floor(next() * vocab.length)])).join(' ');
+  return Array.from({ length: words }, (_, i) =>
+    i % 3 === 2 ? COMMON[Math.floor(next() * COMMON.length)] : vocab[Math.floor(next() * vocab.length)],
+  ).join(' ');
 }
 
 function paper(id: string, title: string, abstract: string, keywords: string[] = []): Paper {
@@ -48,12 +118,20 @@ describe('topic profiles', () => {
   const next = rng(42);
   // Six subjects x 20 papers, titled by their subject's words; RL papers never say "RLVR" except the anchors.
   const corpus: Paper[] = Object.keys(FIELDS).flatMap((field, f) =>
-    Array.from({ length: 20 }, (_, i) => paper(`25${f}.${String(i).padStart(5, '0')}`, `${text(field, 6, next)} study`, text(field, 60, next))),
+    Array.from({ length: 20 }, (_, i) =>
+      paper(`25${f}.${String(i).padStart(5, '0')}`, `${text(field, 6, next)} study`, text(field, 60, next)),
+    ),
   );
   const anchors = Array.from({ length: 8 }, (_, i) =>
-    i % 2 ? paper(`2509.${i}`, `RLVR with ${text('rl', 4, next)}`, text('rl', 60, next)) : paper(`2509.${i}`, `On ${text('rl', 5, next)}`, text('rl', 60, next), ['RLVR', 'group relative training']),
+    i % 2
+      ? paper(`2509.${i}`, `RLVR with ${text('rl', 4, next)}`, text('rl', 60, next))
+      : paper(`2509.${i}`, `On ${text('rl', 5, next)}`, text('rl', 60, next), ['RLVR', 'group relative training']),
   );
-  const mentionsOnly = paper('2509.100', `${text('weather', 5, next)} study`, `Unlike RLVR, ${text('weather', 60, next)}`);
+  const mentionsOnly = paper(
+    '2509.100',
+    `${text('weather', 5, next)} study`,
+    `Unlike RLVR, ${text('weather', 60, next)}`,
+  );
   const onTopic = paper('2509.200', 'Saturation-aware advantage reweighting', text('rl', 70, next));
   const offTopic = paper('2509.300', 'Nowcasting storms', text('weather', 70, next));
 
@@ -62,7 +140,9 @@ describe('topic profiles', () => {
     db = openDatabase(':memory:');
     store = new PaperStore(db);
     vectors = await VectorIndex.open(path.join(dir, 'vectors'));
-    await new Ingester(store, vectors, emb).ingest([{ source: 'test', papers: [...corpus, ...anchors, mentionsOnly, onTopic, offTopic], skipped: [] }]);
+    await new Ingester(store, vectors, emb).ingest([
+      { source: 'test', papers: [...corpus, ...anchors, mentionsOnly, onTopic, offTopic], skipped: [] },
+    ]);
   });
   afterAll(async () => {
     db.close();
@@ -71,7 +151,12 @@ describe('topic profiles', () => {
 
   it('finds the papers about a topic by its phrases in titles and HF keywords only', () => {
     expect(store.papersAbout([[['rlvr']]]).sort()).toEqual(anchors.map((p) => p.id).sort()); // not the abstract mention
-    expect(store.papersAbout([[['group', 'relative', 'training']]]).sort()).toEqual(['2509.0', '2509.2', '2509.4', '2509.6']); // keywords
+    expect(store.papersAbout([[['group', 'relative', 'training']]]).sort()).toEqual([
+      '2509.0',
+      '2509.2',
+      '2509.4',
+      '2509.6',
+    ]); // keywords
     expect(store.papersAbout([[['relative', 'group']]])).toEqual([]); // a phrase keeps its order
     expect(store.papersAbout([[['rlvr'], ['group', 'relative']]]).length).toBe(4); // phrases of one alternative: all
     expect(store.papersAbout([[['nowcasting']], [['rlvr']]]).length).toBe(9); // alternatives: any
@@ -86,7 +171,8 @@ describe('topic profiles', () => {
     const off = TopicProfiles.score(profile, vectors.centroidOf(offTopic.id)!);
     expect(on).toBeGreaterThan(0.6);
     expect(off).toBeLessThan(0.1);
-    for (const p of corpus.filter((p) => p.id.startsWith('251'))) expect(TopicProfiles.score(profile, vectors.centroidOf(p.id)!)).toBeLessThan(on);
+    for (const p of corpus.filter((p) => p.id.startsWith('251')))
+      expect(TopicProfiles.score(profile, vectors.centroidOf(p.id)!)).toBeLessThan(on);
     // Too few anchors to learn from: no profile.
     expect(store.papersAbout([[['group', 'relative', 'training']]]).length).toBe(MIN_ANCHORS - 1);
     expect(profiles.profile([[['group', 'relative', 'training']]])).toBeUndefined();
@@ -113,9 +199,13 @@ describe('topic profiles', () => {
     sameDb.close();
   });
 
-  it('moves matching scores toward papers like the topic\'s, and says why', async () => {
+  it("moves matching scores toward papers like the topic's, and says why", async () => {
     const all = { threshold: -Infinity };
-    const [withProfile] = await new TopicMatcher(store, emb, { vectors }).match(['RLVR'], [onTopic, offTopic, mentionsOnly], all);
+    const [withProfile] = await new TopicMatcher(store, emb, { vectors }).match(
+      ['RLVR'],
+      [onTopic, offTopic, mentionsOnly],
+      all,
+    );
     const [without] = await new TopicMatcher(store, emb).match(['RLVR'], [onTopic, offTopic, mentionsOnly], all);
     const scores = (r: typeof without) => Object.fromEntries(r!.matches.map((m) => [m.paper.id, m.score]));
     const [a, b] = [scores(withProfile), scores(without)];

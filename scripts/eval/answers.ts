@@ -39,7 +39,16 @@ export async function askAll(app: App, cases: AskCase[]): Promise<AskResult[]> {
 }
 
 export function figures(results: AskResult[]): GroupFigures {
-  const f: GroupFigures = { n: results.length, answer: 0, closest: 0, none: 0, wrong: 0, closestRelevant: 0, facts: 0, inTop5: 0 };
+  const f: GroupFigures = {
+    n: results.length,
+    answer: 0,
+    closest: 0,
+    none: 0,
+    wrong: 0,
+    closestRelevant: 0,
+    facts: 0,
+    inTop5: 0,
+  };
   for (const { c, a } of results) {
     f[a.outcome]++;
     const rel = new Set(c.relevant);
@@ -56,7 +65,8 @@ export function citationFailures(results: AskResult[]): string[] {
   const out: string[] = [];
   for (const { c, a } of results) {
     const retrieved = new Set(a.retrieved.map((h) => h.paper.id));
-    for (const cit of a.citations) if (!retrieved.has(cit.paper.id)) out.push(`"${c.q}" cites ${cit.paper.id}, which was not retrieved`);
+    for (const cit of a.citations)
+      if (!retrieved.has(cit.paper.id)) out.push(`"${c.q}" cites ${cit.paper.id}, which was not retrieved`);
     for (const m of a.text.matchAll(/\[(\d+)\]/g)) {
       if (Number(m[1]) < 1 || Number(m[1]) > a.citations.length) out.push(`"${c.q}" has a dangling marker [${m[1]}]`);
     }
@@ -70,8 +80,12 @@ const pct = (x: number, n: number) => (n ? `${((100 * x) / n).toFixed(0)}%` : '-
 export async function reportAnswers(app: App): Promise<{ failures: string[]; results: AskResult[] }> {
   const cases = loadAskCases();
   const results = await askAll(app, cases);
-  console.log(`\nAnswers (${app.config.llm.provider} answerer, corpus, calibration ${(await app.asker()).judge.calibration.model}): ${cases.length} questions`);
-  console.log('  group         split    n  answer closest  none  wrong  relevant in top 5  closest lists one  states fact (of answered)');
+  console.log(
+    `\nAnswers (${app.config.llm.provider} answerer, corpus, calibration ${(await app.asker()).judge.calibration.model}): ${cases.length} questions`,
+  );
+  console.log(
+    '  group         split    n  answer closest  none  wrong  relevant in top 5  closest lists one  states fact (of answered)',
+  );
   for (const split of ['dev', 'test'] as Split[]) {
     for (const g of GROUPS as Group[]) {
       const rs = results.filter((r) => r.c.group === g && r.c.split === split);
@@ -80,7 +94,9 @@ export async function reportAnswers(app: App): Promise<{ failures: string[]; res
       const top5 = shouldAnswer(g) ? pct(f.inTop5, f.n) : '   -';
       const rel = shouldAnswer(g) ? `${f.closestRelevant}/${f.closest}` : '-';
       const fact = g === 'detail' ? `${f.facts}/${f.answer} (${pct(f.facts, f.answer).trim()})` : '-';
-      console.log(`  ${g.padEnd(13)} ${split.padEnd(5)} ${String(f.n).padStart(4)}  ${pct(f.answer, f.n)}    ${pct(f.closest, f.n)}  ${pct(f.none, f.n)}  ${String(f.wrong).padStart(4)}  ${top5.padStart(17)}  ${rel.padStart(17)}  ${fact.padStart(24)}`);
+      console.log(
+        `  ${g.padEnd(13)} ${split.padEnd(5)} ${String(f.n).padStart(4)}  ${pct(f.answer, f.n)}    ${pct(f.closest, f.n)}  ${pct(f.none, f.n)}  ${String(f.wrong).padStart(4)}  ${top5.padStart(17)}  ${rel.padStart(17)}  ${fact.padStart(24)}`,
+      );
     }
   }
   for (const split of ['dev', 'test'] as Split[]) {

@@ -43,24 +43,33 @@ const read = (f: string): any[] => {
 function pooledRelevant(): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const f of ['ask/pooled-0.json', 'ask/pooled-1.json', 'ask/pooled-2.json']) {
-    for (const e of read(f) as { q: string; relevant: string[] }[]) out.set(e.q, [...(out.get(e.q) ?? []), ...e.relevant]);
+    for (const e of read(f) as { q: string; relevant: string[] }[])
+      out.set(e.q, [...(out.get(e.q) ?? []), ...e.relevant]);
   }
   return out;
 }
 
 export function loadAskCases(): AskCase[] {
   const out: AskCase[] = [];
-  for (const q of read('ask/answerable.json')) out.push({ q: q.q, group: 'answerable', split: q.split, relevant: q.relevant, kind: q.length });
-  for (const q of read('corpus-questions.json')) out.push({ q: q.q, group: 'topical', split: q.split, relevant: q.relevant });
-  for (const q of read('ask/detail.json')) out.push({ q: q.q, group: 'detail', split: q.split, relevant: q.relevant, fact: q.fact });
-  for (const q of read('ask/unanswerable.json')) out.push({ q: q.q, group: 'unanswerable', split: q.split, relevant: [], kind: q.length });
-  for (const q of read('ask/off-domain.json')) out.push({ q: q.q, group: 'off-domain', split: q.split, relevant: [], kind: q.kind });
-  for (const q of read('ask/junk.json')) out.push({ q: q.q, group: 'junk', split: q.split, relevant: [], kind: q.kind });
+  for (const q of read('ask/answerable.json'))
+    out.push({ q: q.q, group: 'answerable', split: q.split, relevant: q.relevant, kind: q.length });
+  for (const q of read('corpus-questions.json'))
+    out.push({ q: q.q, group: 'topical', split: q.split, relevant: q.relevant });
+  for (const q of read('ask/detail.json'))
+    out.push({ q: q.q, group: 'detail', split: q.split, relevant: q.relevant, fact: q.fact });
+  for (const q of read('ask/unanswerable.json'))
+    out.push({ q: q.q, group: 'unanswerable', split: q.split, relevant: [], kind: q.length });
+  for (const q of read('ask/off-domain.json'))
+    out.push({ q: q.q, group: 'off-domain', split: q.split, relevant: [], kind: q.kind });
+  for (const q of read('ask/junk.json'))
+    out.push({ q: q.q, group: 'junk', split: q.split, relevant: [], kind: q.kind });
   for (const q of read('answer-questions.json')) {
-    if (q.kind === 'detail') out.push({ q: q.q, group: 'detail', split: 'dev', relevant: [q.id], fact: q.fact, kind: 'legacy' });
+    if (q.kind === 'detail')
+      out.push({ q: q.q, group: 'detail', split: 'dev', relevant: [q.id], fact: q.fact, kind: 'legacy' });
     else out.push({ q: q.q, group: 'unanswerable', split: 'dev', relevant: [], kind: 'legacy' });
   }
   const pooled = pooledRelevant();
-  for (const c of out) if (shouldAnswer(c.group)) c.relevant = [...new Set([...c.relevant, ...(pooled.get(c.q) ?? [])])];
+  for (const c of out)
+    if (shouldAnswer(c.group)) c.relevant = [...new Set([...c.relevant, ...(pooled.get(c.q) ?? [])])];
   return out;
 }

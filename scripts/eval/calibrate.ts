@@ -31,7 +31,11 @@ export async function featureRows(app: App, cases: AskCase[]): Promise<Row[]> {
     const { topic, hits, spread } = await asker.inspect(c.q);
     const top = hits.slice(0, 5);
     const f = asker.judge.features(topic, top, spread);
-    rows.push({ c, terms: contentTerms(cleanQuestion(c.q)).length, feats: f.map((x, i) => ({ ...x, relevant: c.relevant.includes(top[i]!.paper.id) })) });
+    rows.push({
+      c,
+      terms: contentTerms(cleanQuestion(c.q)).length,
+      feats: f.map((x, i) => ({ ...x, relevant: c.relevant.includes(top[i]!.paper.id) })),
+    });
   }
   return rows;
 }
@@ -39,10 +43,19 @@ export async function featureRows(app: App, cases: AskCase[]): Promise<Row[]> {
 const KEYS = FEATURES;
 
 /** Logistic regression by gradient descent on standardized features; returns weights on the raw scale. */
-export function fitLogistic(xs: number[][], ys: number[], l2 = 0.01, iters = 4000, rate = 0.5): { w: number[]; b: number } {
+export function fitLogistic(
+  xs: number[][],
+  ys: number[],
+  l2 = 0.01,
+  iters = 4000,
+  rate = 0.5,
+): { w: number[]; b: number } {
   const d = xs[0]!.length;
   const mu = Array.from({ length: d }, (_, j) => xs.reduce((s, x) => s + x[j]!, 0) / xs.length);
-  const sd = Array.from({ length: d }, (_, j) => Math.sqrt(xs.reduce((s, x) => s + (x[j]! - mu[j]!) ** 2, 0) / xs.length) || 1);
+  const sd = Array.from(
+    { length: d },
+    (_, j) => Math.sqrt(xs.reduce((s, x) => s + (x[j]! - mu[j]!) ** 2, 0) / xs.length) || 1,
+  );
   const zs = xs.map((x) => x.map((v, j) => (v - mu[j]!) / sd[j]!));
   // Classes weighed equally, whatever their counts.
   const pos = ys.filter((y) => y === 1).length;
@@ -75,7 +88,10 @@ function outcomeOf(r: Row, c: Calibration): { answered: boolean; good: boolean; 
 }
 
 export async function calibrate(app: App, base: Calibration): Promise<Calibration> {
-  const rows = await featureRows(app, loadAskCases().filter((c) => c.split === 'dev'));
+  const rows = await featureRows(
+    app,
+    loadAskCases().filter((c) => c.split === 'dev'),
+  );
   const answerable = rows.filter((r) => shouldAnswer(r.c.group) && r.feats.length);
   // relatedAt: the highest domain threshold that leaves at most 2% of the answerable questions at `none`.
   const domains = answerable.map((r) => r.feats[0]!.domain).sort((a, b) => a - b);
@@ -92,24 +108,37 @@ export async function calibrate(app: App, base: Calibration): Promise<Calibratio
   }
   const { w, b } = fitLogistic(xs, ys);
   const round = (x: number, n = 3) => Math.round(x * 10 ** n) / 10 ** n;
-  const cal: Calibration = { ...base, weights: Object.fromEntries(KEYS.map((k, j) => [k, round(w[j]!)])), bias: round(b), relatedAt };
+  const cal: Calibration = {
+    ...base,
+    weights: Object.fromEntries(KEYS.map((k, j) => [k, round(w[j]!)])),
+    bias: round(b),
+    relatedAt,
+  };
   const grid = Array.from({ length: 199 }, (_, i) => (i + 1) / 200);
   const wrongShare = (t: number) => {
     const c = { ...cal, answerAt: t };
-    return rows.filter((r) => {
-      const o = outcomeOf(r, c);
-      return o.answered && !(shouldAnswer(r.c.group) && o.good);
-    }).length / rows.length;
+    return (
+      rows.filter((r) => {
+        const o = outcomeOf(r, c);
+        return o.answered && !(shouldAnswer(r.c.group) && o.good);
+      }).length / rows.length
+    );
   };
   // answerAt: the lowest confidence at which at most 3% of all dev questions get a wrong or unwarranted answer.
   cal.answerAt = grid.find((t) => wrongShare(t) <= 0.03) ?? 0.99;
   // borderlineAt: below answerAt, down to where a quarter of the dev papers are still relevant (a chat model
   // asked there says yes often enough to be worth its latency).
-  const pairs = rows.filter((r) => r.terms >= 2).flatMap((r) => r.feats.map((f) => ({ c: confidence(f, cal), rel: f.relevant })));
-  cal.borderlineAt = [...grid].reverse().filter((t) => t < cal.answerAt).find((t) => {
-    const band = pairs.filter((p) => p.c >= t && p.c < cal.answerAt);
-    return band.length >= 10 && band.filter((p) => p.rel).length / band.length < 0.25;
-  }) ?? cal.answerAt;
+  const pairs = rows
+    .filter((r) => r.terms >= 2)
+    .flatMap((r) => r.feats.map((f) => ({ c: confidence(f, cal), rel: f.relevant })));
+  cal.borderlineAt =
+    [...grid]
+      .reverse()
+      .filter((t) => t < cal.answerAt)
+      .find((t) => {
+        const band = pairs.filter((p) => p.c >= t && p.c < cal.answerAt);
+        return band.length >= 10 && band.filter((p) => p.rel).length / band.length < 0.25;
+      }) ?? cal.answerAt;
   const answered = answerable.filter((r) => outcomeOf(r, cal).answered).length;
   cal.figures =
     `dev split, ${rows.length} questions, ${xs.length} (question, paper) pairs of which ${ys.filter(Boolean).length} relevant: ` +

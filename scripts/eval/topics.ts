@@ -8,7 +8,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { App } from '../../src/app.ts';
-import { MATCH_THRESHOLD, PROFILE_WEIGHT, SIMILARITY_WEIGHT, type TopicMatches } from '../../src/subscriptions/matcher.ts';
+import {
+  MATCH_THRESHOLD,
+  PROFILE_WEIGHT,
+  SIMILARITY_WEIGHT,
+  type TopicMatches,
+} from '../../src/subscriptions/matcher.ts';
 import type { Paper } from '../../src/types.ts';
 import { apiDir, repoRoot } from '../shared-data.ts';
 
@@ -28,7 +33,18 @@ interface Scored {
 
 export interface TopicEval {
   threshold: number;
-  splits: Record<Split, { precision: number; recall: number; macroPrecision: number; macroRecall: number; tp: number; fp: number; fn: number }>;
+  splits: Record<
+    Split,
+    {
+      precision: number;
+      recall: number;
+      macroPrecision: number;
+      macroRecall: number;
+      tp: number;
+      fp: number;
+      fn: number;
+    }
+  >;
 }
 
 /** Every (topic, paper) pair of each set's labelled days with its score. */
@@ -46,10 +62,15 @@ async function scoreAll(app: App): Promise<Scored[]> {
       ids.forEach((id) => seen.add(id));
       const stored = app.store.getMany(ids);
       const papers = ids.map((id) => stored.get(id)).filter((p): p is Paper => !!p);
-      const results: TopicMatches[] = await matcher.match(topics.map((t) => t.topic), papers, { threshold: -Infinity });
+      const results: TopicMatches[] = await matcher.match(
+        topics.map((t) => t.topic),
+        papers,
+        { threshold: -Infinity },
+      );
       results.forEach((r, i) => {
         const t = topics[i]!;
-        for (const m of r.matches) out.push({ topic: t.topic, split, score: m.score, relevant: t.relevant.includes(m.paper.id) });
+        for (const m of r.matches)
+          out.push({ topic: t.topic, split, score: m.score, relevant: t.relevant.includes(m.paper.id) });
       });
     }
   }
@@ -61,7 +82,9 @@ function evaluate(scored: Scored[], threshold: number): TopicEval['splits'] {
   for (const split of ['dev', 'test'] as const) {
     const rows = scored.filter((s) => s.split === split);
     const topics = [...new Set(rows.map((r) => r.topic))];
-    let tp = 0, fp = 0, fn = 0;
+    let tp = 0,
+      fp = 0,
+      fn = 0;
     const ps: number[] = [];
     const rs: number[] = [];
     for (const t of topics) {
@@ -69,12 +92,22 @@ function evaluate(scored: Scored[], threshold: number): TopicEval['splits'] {
       const ttp = r.filter((x) => x.relevant && x.score >= threshold).length;
       const tfp = r.filter((x) => !x.relevant && x.score >= threshold).length;
       const tfn = r.filter((x) => x.relevant && x.score < threshold).length;
-      tp += ttp; fp += tfp; fn += tfn;
+      tp += ttp;
+      fp += tfp;
+      fn += tfn;
       if (ttp + tfp) ps.push(ttp / (ttp + tfp));
       if (ttp + tfn) rs.push(ttp / (ttp + tfn));
     }
     const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
-    result[split] = { precision: tp / Math.max(1, tp + fp), recall: tp / Math.max(1, tp + fn), macroPrecision: mean(ps), macroRecall: mean(rs), tp, fp, fn };
+    result[split] = {
+      precision: tp / Math.max(1, tp + fp),
+      recall: tp / Math.max(1, tp + fn),
+      macroPrecision: mean(ps),
+      macroRecall: mean(rs),
+      tp,
+      fp,
+      fn,
+    };
   }
   return result;
 }
@@ -91,18 +124,26 @@ export async function reportTopics(app: App, sweep = false): Promise<TopicEval> 
   const splits = evaluate(scored, threshold);
   const count = (split: Split) => new Set(scored.filter((s) => s.split === split).map((s) => s.topic)).size;
   const f = (x: number) => x.toFixed(3);
-  console.log(`\nSubscriptions: ${count('dev')} dev and ${count('test')} test topics (score = coverage + ${SIMILARITY_WEIGHT} x title similarity + ${PROFILE_WEIGHT} x profile; threshold ${threshold}, chosen on dev)`);
-  console.log(`  ${'split'.padEnd(6)} ${'precision'.padStart(9)} ${'recall'.padStart(7)} ${'macro P'.padStart(8)} ${'macro R'.padStart(8)}   pairs tp/fp/fn`);
+  console.log(
+    `\nSubscriptions: ${count('dev')} dev and ${count('test')} test topics (score = coverage + ${SIMILARITY_WEIGHT} x title similarity + ${PROFILE_WEIGHT} x profile; threshold ${threshold}, chosen on dev)`,
+  );
+  console.log(
+    `  ${'split'.padEnd(6)} ${'precision'.padStart(9)} ${'recall'.padStart(7)} ${'macro P'.padStart(8)} ${'macro R'.padStart(8)}   pairs tp/fp/fn`,
+  );
   for (const split of ['dev', 'test'] as const) {
     const s = splits[split];
-    console.log(`  ${split.padEnd(6)} ${f(s.precision).padStart(9)} ${f(s.recall).padStart(7)} ${f(s.macroPrecision).padStart(8)} ${f(s.macroRecall).padStart(8)}   ${s.tp}/${s.fp}/${s.fn}`);
+    console.log(
+      `  ${split.padEnd(6)} ${f(s.precision).padStart(9)} ${f(s.recall).padStart(7)} ${f(s.macroPrecision).padStart(8)} ${f(s.macroRecall).padStart(8)}   ${s.tp}/${s.fp}/${s.fn}`,
+    );
   }
   console.log('  target: precision >= 0.8 at recall >= 0.7');
   if (sweep) {
     console.log('  threshold sweep: threshold -> dev P / R, test P / R');
     for (let t = 0.6; t <= 1.001; t += 0.05) {
       const s = evaluate(scored, t);
-      console.log(`    ${t.toFixed(2)}  ${f(s.dev.precision)} / ${f(s.dev.recall)}   ${f(s.test.precision)} / ${f(s.test.recall)}`);
+      console.log(
+        `    ${t.toFixed(2)}  ${f(s.dev.precision)} / ${f(s.dev.recall)}   ${f(s.test.precision)} / ${f(s.test.recall)}`,
+      );
     }
   }
   return { threshold, splits };

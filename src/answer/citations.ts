@@ -34,7 +34,13 @@ function sourceLabel(body: string, sources: Hit[]): string {
 
 /** Citations written after the full stop ("... end. [2]") belong to the sentence before it. */
 function pullCitationsIntoSentences(line: string): string {
-  return line.replace(/([.!?])\s*((?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*)+)/g, (_m, p: string, cites: string) => ` ${cites.replace(/\s+/g, '')}${p} `).replace(/\s+/g, ' ').trim();
+  return line
+    .replace(
+      /([.!?])\s*((?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*)+)/g,
+      (_m, p: string, cites: string) => ` ${cites.replace(/\s+/g, '')}${p} `,
+    )
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 /** Does the source's text share enough content with the sentence to support it? */
@@ -56,7 +62,9 @@ function supports(sentence: string, sentenceStems: string[], source: Set<string>
  * use. Lines ending with ':' are headings, kept only when something follows them.
  */
 export function checkCitations(raw: string, sources: Hit[]): CheckedAnswer {
-  const sourceStems = sources.map((h) => stems(`${h.paper.title} ${h.paper.abstract} ${(h.paper.aiKeywords ?? []).join(' ')}`));
+  const sourceStems = sources.map((h) =>
+    stems(`${h.paper.title} ${h.paper.abstract} ${(h.paper.aiKeywords ?? []).join(' ')}`),
+  );
   const order: number[] = []; // original source numbers, in order of first use
   let removedCitations = 0;
   let droppedSentences = 0;
@@ -90,7 +98,11 @@ export function checkCitations(raw: string, sources: Hit[]): CheckedAnswer {
           else removedCitations++;
         }
       }
-      const text = sentence.replace(CITE_GROUP, '').replace(/\s+([.,;:!?])/g, '$1').replace(/\s+/g, ' ').trim();
+      const text = sentence
+        .replace(CITE_GROUP, '')
+        .replace(/\s+([.,;:!?])/g, '$1')
+        .replace(/\s+/g, ' ')
+        .trim();
       if (!text || /^[.,;:!?]+$/.test(text)) continue;
       const content = queryTerms(text).map(stem);
       const supported = [...cited].filter((n) => supports(text, content, sourceStems[n - 1]!, sources[n - 1]!.paper));

@@ -12,21 +12,28 @@ const MAX_SENTENCES_FIRST = 2;
 const MAX_SENTENCES_OTHER = 1;
 
 /** Sentences that address a model rather than describe research are never quoted (abstracts are untrusted). */
-const INSTRUCTION_LIKE = /\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|prompts?|rules|guidelines)\b|\bsystem prompt\b|\byou are now\b|\brespond (?:only )?with\b|\breply (?:only )?with\b/i;
+const INSTRUCTION_LIKE =
+  /\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:instructions?|prompts?|rules|guidelines)\b|\bsystem prompt\b|\byou are now\b|\brespond (?:only )?with\b|\breply (?:only )?with\b/i;
 
 /** "How many / how much / what accuracy ...": a figure answers it, so sentences with new numbers rank up. */
-const FIGURE_QUESTION = /\b(?:how (?:many|much|fast|large|big|long|often|accurate|well)|what(?:'s| is| was)? (?:the )?(?:\w+ )?(?:percentage|fraction|share|accuracy|score|size|speed ?up|latency|rate|number|cost|overhead|gain|improvement|throughput)|by how much)\b/i;
+const FIGURE_QUESTION =
+  /\b(?:how (?:many|much|fast|large|big|long|often|accurate|well)|what(?:'s| is| was)? (?:the )?(?:\w+ )?(?:percentage|fraction|share|accuracy|score|size|speed ?up|latency|rate|number|cost|overhead|gain|improvement|throughput)|by how much)\b/i;
 /** A figure or a versioned name: "72.6%", "five", "JiT-700M/32", "Qwen3-4B". */
-const NAMED_FIGURE = /\d[\d.,]*%?|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b|\b[A-Za-z][\w-]*\d[\w./-]*\b/gi;
+const NAMED_FIGURE =
+  /\d[\d.,]*%?|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b|\b[A-Za-z][\w-]*\d[\w./-]*\b/gi;
 /** Numbers as words count as figures: "five purification methods", "eight benchmarks". */
-const NUMBER = /\d[\d.,]*|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?|millions?|billions?)\b/gi;
+const NUMBER =
+  /\d[\d.,]*|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?|millions?|billions?)\b/gi;
 /** Questions after one fact of a paper: its best paper may quote one more sentence. */
 const DETAIL_QUESTION = /^\s*(?:which|what|who|where|when|in (?:the|which))\b/i;
 
 /** Abstract sentences read better in a third-person answer: "We propose" -> "The authors propose". */
 export function thirdPerson(sentence: string): string {
   return sentence
-    .replace(/^(?:In this (?:paper|work|study|report),?\s+|Here,?\s+|To (?:this end|address this|fill this gap)[^,]*,\s+)we\b/i, 'The authors')
+    .replace(
+      /^(?:In this (?:paper|work|study|report),?\s+|Here,?\s+|To (?:this end|address this|fill this gap)[^,]*,\s+)we\b/i,
+      'The authors',
+    )
     .replace(/^We\b/, 'The authors')
     .replace(/^Our\b/, 'Their')
     .replace(/\bwe\b/g, 'they')
@@ -51,7 +58,10 @@ export function definitionTarget(question: string): string | undefined {
 /** A sentence that says what X is: "X is a ...", "X, a ...", "we introduce X, ...", "X (...) is/are". */
 function definesTerm(sentence: string, term: string): boolean {
   const t = term.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\s+/g, '\\s+');
-  return new RegExp(`\\b${t}\\b(?:\\s*\\([^)]*\\))?(?:,\\s*(?:an?|the)\\s|\\s+(?:is|are|refers to|denotes|means)\\s)|\\b(?:introduce|propose|present)s?\\s+${t}\\b`, 'i').test(sentence);
+  return new RegExp(
+    `\\b${t}\\b(?:\\s*\\([^)]*\\))?(?:,\\s*(?:an?|the)\\s|\\s+(?:is|are|refers to|denotes|means)\\s)|\\b(?:introduce|propose|present)s?\\s+${t}\\b`,
+    'i',
+  ).test(sentence);
 }
 
 interface Scored {
@@ -96,12 +106,17 @@ export class ExtractiveAnswerer implements Answerer {
         // Coverage of the question's words dominates; similarity breaks ties; the opening sentence of an
         // abstract is often background, so it needs to earn its place.
         // Only a number the question does not already contain is new information ("3B" in both is not).
-        const figure = wantsFigure && (text.match(NUMBER) ?? []).some((n) => !questionNumbers.has(n.toLowerCase())) ? 0.25 : 0;
+        const figure =
+          wantsFigure && (text.match(NUMBER) ?? []).some((n) => !questionNumbers.has(n.toLowerCase())) ? 0.25 : 0;
         // What the paper does or finds reads better than the field's background and motivation; a question
         // after one detail wants the sentence that states it, wherever it is.
         const kind = (CONTRIBUTION.test(text) && !asksDetail ? 0.1 : 0) - (BACKGROUND.test(text) ? 0.15 : 0);
         const definition = defined && definesTerm(text, defined) ? 0.3 : 0;
-        return { text, index, score: w / totalWeight + 0.5 * dot(qv, vecs[index]!) + figure + kind + definition - (index === 0 ? 0.05 : 0) };
+        return {
+          text,
+          index,
+          score: w / totalWeight + 0.5 * dot(qv, vecs[index]!) + figure + kind + definition - (index === 0 ? 0.05 : 0),
+        };
       });
       // The best paper may say more: a question after a detail gets up to three of its sentences.
       const limit = i > 0 ? MAX_SENTENCES_OTHER : asksDetail ? MAX_SENTENCES_FIRST + 1 : MAX_SENTENCES_FIRST;
@@ -111,7 +126,9 @@ export class ExtractiveAnswerer implements Answerer {
       // A question after one detail of its best paper gets the best sentence that states a new figure or name
       // ("33,771 images", "Qwen3-4B"), even when its other words score lower.
       if (i === 0 && asksDetail) {
-        const stated = best.find((s) => (s.text.match(NAMED_FIGURE) ?? []).some((n) => !questionNumbers.has(n.toLowerCase())));
+        const stated = best.find((s) =>
+          (s.text.match(NAMED_FIGURE) ?? []).some((n) => !questionNumbers.has(n.toLowerCase())),
+        );
         if (stated && !chosen.includes(stated)) chosen.splice(Math.min(chosen.length, limit - 1), 1, stated);
       }
       chosen.sort((a, b) => a.index - b.index); // keep the abstract's order so the sentences read on
@@ -121,7 +138,10 @@ export class ExtractiveAnswerer implements Answerer {
       lines.push(`- ${shortTitle(hit.paper.title)} (${hit.paper.date}): ${body}${code}`);
     }
     if (!lines.length) return '';
-    const intro = lines.length === 1 ? 'One paper in the digest speaks to this:' : `${lines.length} papers in the digest speak to this:`;
+    const intro =
+      lines.length === 1
+        ? 'One paper in the digest speaks to this:'
+        : `${lines.length} papers in the digest speak to this:`;
     return [intro, ...lines].join('\n');
   }
 
@@ -129,7 +149,11 @@ export class ExtractiveAnswerer implements Answerer {
   async describe(paper: Paper): Promise<string> {
     const sentences = splitSentences(paper.abstract).filter((s) => s.length >= 25 && !INSTRUCTION_LIKE.test(s));
     const ranked = sentences
-      .map((text, index) => ({ text, index, score: (CONTRIBUTION.test(text) ? 1 : 0) - (BACKGROUND.test(text) ? 1 : 0) + (/\d/.test(text) ? 0.3 : 0) }))
+      .map((text, index) => ({
+        text,
+        index,
+        score: (CONTRIBUTION.test(text) ? 1 : 0) - (BACKGROUND.test(text) ? 1 : 0) + (/\d/.test(text) ? 0.3 : 0),
+      }))
       .sort((a, b) => b.score - a.score || a.index - b.index)
       .slice(0, 4)
       .sort((a, b) => a.index - b.index);

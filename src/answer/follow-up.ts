@@ -5,9 +5,31 @@
  */
 
 const ORDINALS: Record<string, number> = {
-  first: 1, '1st': 1, one: 1, second: 2, '2nd': 2, two: 2, third: 3, '3rd': 3, three: 3, fourth: 4, '4th': 4,
-  four: 4, fifth: 5, '5th': 5, five: 5, sixth: 6, '6th': 6, seventh: 7, '7th': 7, eighth: 8, '8th': 8,
-  ninth: 9, '9th': 9, tenth: 10, '10th': 10,
+  first: 1,
+  '1st': 1,
+  one: 1,
+  second: 2,
+  '2nd': 2,
+  two: 2,
+  third: 3,
+  '3rd': 3,
+  three: 3,
+  fourth: 4,
+  '4th': 4,
+  four: 4,
+  fifth: 5,
+  '5th': 5,
+  five: 5,
+  sixth: 6,
+  '6th': 6,
+  seventh: 7,
+  '7th': 7,
+  eighth: 8,
+  '8th': 8,
+  ninth: 9,
+  '9th': 9,
+  tenth: 10,
+  '10th': 10,
 };
 const ORDINAL_WORD = '(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|\\d{1,2}(?:st|nd|rd|th))';
 
@@ -20,13 +42,11 @@ const PICK = new RegExp(
  * Words that stand for the previous answer's papers. Plain pronouns ("they", "their") are not enough: people use
  * them inside questions that name their topic ("LLMs blame the environment for their failures").
  */
-const THESE = /\b(?:(?:which|any|all|each|some|none|one|both|either|neither|how many) of (?:these|those|them|the above)|(?:these|those|the above) (?:papers?|ones?|results?|sources?|works?)|(?:do|does|did|are|were|can|could) (?:these|those|they) (?:papers? |ones? )?(?:have|has|come with|share|release|use|compare|differ|work|report)|the ones? (?:above|you (?:listed|mentioned|showed|cited|gave))|how do (?:these|those|they) compare)\b/i;
+const THESE =
+  /\b(?:(?:which|any|all|each|some|none|one|both|either|neither|how many) of (?:these|those|them|the above)|(?:these|those|the above) (?:papers?|ones?|results?|sources?|works?)|(?:do|does|did|are|were|can|could) (?:these|those|they) (?:papers? |ones? )?(?:have|has|come with|share|release|use|compare|differ|work|report)|the ones? (?:above|you (?:listed|mentioned|showed|cited|gave))|how do (?:these|those|they) compare)\b/i;
 const CODE = /\b(?:code|github|repos?(?:itory|itories)?|implementations?|open[- ]source[d]?)\b/i;
 
-export type FollowUp =
-  | { kind: 'pick'; index: number }
-  | { kind: 'code' }
-  | { kind: 'about-these' };
+export type FollowUp = { kind: 'pick'; index: number } | { kind: 'code' } | { kind: 'about-these' };
 
 /** What a follow-up asks of the previous answer, or undefined when the question stands on its own. */
 export function parseFollowUp(question: string): FollowUp | undefined {
@@ -41,7 +61,8 @@ export function parseFollowUp(question: string): FollowUp | undefined {
     if (CODE.test(q)) return { kind: 'code' };
     return { kind: 'about-these' };
   }
-  if (/^\s*(?:tell me more|more|go on|and\??|elaborate|explain (?:it|that|more))\s*[?.!]*\s*$/i.test(q)) return { kind: 'pick', index: 0 };
+  if (/^\s*(?:tell me more|more|go on|and\??|elaborate|explain (?:it|that|more))\s*[?.!]*\s*$/i.test(q))
+    return { kind: 'pick', index: 0 };
   return undefined;
 }
 

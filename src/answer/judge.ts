@@ -25,7 +25,6 @@ import type { Outcome } from './types.ts';
 import { calibrationFor, type Calibration } from './calibration.ts';
 import { contentTerms } from './question.ts';
 
-
 /** What the judge saw of one retrieved paper. */
 export interface Evidence {
   coverage: number;
@@ -50,7 +49,8 @@ export interface Judgement {
 }
 
 /** A question frame that asks about a subject, so that one word after it is a question ("what is GRPO?"). */
-const ASKS_ABOUT = /^\s*(?:what(?:'s| is| are| does)|who (?:is|are)|define|explain|describe|tell me (?:about|more about)|how does|(?:any )?(?:papers?|work|research) (?:on|about)|anything (?:on|about)|summari[sz]e)\b/i;
+const ASKS_ABOUT =
+  /^\s*(?:what(?:'s| is| are| does)|who (?:is|are)|define|explain|describe|tell me (?:about|more about)|how does|(?:any )?(?:papers?|work|research) (?:on|about)|anything (?:on|about)|summari[sz]e)\b/i;
 
 /** Papers considered for an answer. */
 const CONSIDER = 5;
@@ -89,7 +89,13 @@ export interface Features {
 /** An acronym, a mixed-case or versioned name anywhere ("GRPO", "LoRA", "Qwen3"), or a capitalized word after the first. */
 function namesSomething(question: string): boolean {
   const tokens = question.match(/[\p{L}\p{N}][\p{L}\p{N}-]*/gu) ?? [];
-  return tokens.some((t, i) => /^[\p{Lu}\p{N}-]{2,}$/u.test(t) && /\p{Lu}/u.test(t) || /\p{Ll}\p{Lu}/u.test(t) || /\p{L}.*\d|\d.*\p{L}/u.test(t) || (i > 0 && /^\p{Lu}\p{Ll}/u.test(t)));
+  return tokens.some(
+    (t, i) =>
+      (/^[\p{Lu}\p{N}-]{2,}$/u.test(t) && /\p{Lu}/u.test(t)) ||
+      /\p{Ll}\p{Lu}/u.test(t) ||
+      /\p{L}.*\d|\d.*\p{L}/u.test(t) ||
+      (i > 0 && /^\p{Lu}\p{Ll}/u.test(t)),
+  );
 }
 
 /** A word in this share of the corpus's papers (and at least 5) is one of the digest's own terms. */
@@ -212,7 +218,9 @@ export class RelevanceJudge {
     const base = { evidence, best, calibration: c.model };
     const related = evidence.some((e) => isRelated(e, c));
     if (!terms || !considered.length || !related) return { ...base, outcome: 'none', answering: [], borderline: false };
-    const answering = considered.filter((_, i) => evidence[i]!.confidence >= c.answerAt && evidence[i]!.confidence >= CITE_RELATIVE * best);
+    const answering = considered.filter(
+      (_, i) => evidence[i]!.confidence >= c.answerAt && evidence[i]!.confidence >= CITE_RELATIVE * best,
+    );
     // One word names a subject but asks nothing of it, unless it is asked about ("what is GRPO?").
     const asks = terms >= 2 || ASKS_ABOUT.test(opts.asked ?? question);
     if (answering.length && asks) return { ...base, outcome: 'answer', answering, borderline: false };
@@ -223,7 +231,13 @@ export class RelevanceJudge {
     let pw = this.papers.get(p.id);
     if (pw) return pw;
     const text = `${p.title} ${(p.aiKeywords ?? []).join(' ')} ${p.aiSummary ?? ''} ${p.abstract}`;
-    const list = [...new Set(words(text).flatMap((w) => w.split(/[-']/)).filter((w) => w.length >= 2))];
+    const list = [
+      ...new Set(
+        words(text)
+          .flatMap((w) => w.split(/[-']/))
+          .filter((w) => w.length >= 2),
+      ),
+    ];
     const stemIndex = new Map<string, number[]>();
     list.forEach((w, k) => {
       const st = stem(w);
@@ -251,4 +265,3 @@ export class RelevanceJudge {
     return v;
   }
 }
-

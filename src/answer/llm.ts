@@ -14,7 +14,9 @@ export async function createChatModel(llm: Config['llm']): Promise<BaseChatModel
     case 'openai': {
       // Local OpenAI-compatible servers (Ollama /v1, vLLM, llama.cpp, LM Studio) accept any key.
       if (!llm.apiKey && !llm.baseUrl) {
-        throw new ConfigError('LLM_PROVIDER=openai needs LLM_API_KEY (or LLM_BASE_URL for a local OpenAI-compatible server).');
+        throw new ConfigError(
+          'LLM_PROVIDER=openai needs LLM_API_KEY (or LLM_BASE_URL for a local OpenAI-compatible server).',
+        );
       }
       const { ChatOpenAI } = await import('@langchain/openai');
       return new ChatOpenAI({

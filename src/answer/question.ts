@@ -12,7 +12,10 @@ export function cleanQuestion(raw: string): string {
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g, '')
     .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '') // lone surrogates
     .replace(/<a?:\w+:\d+>|<[@#][!&]?\d+>|@(?:everyone|here)\b/g, ' ')
-    .replace(/<?https?:\/\/\S+>?|\b(?:www\.)?[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|ai|dev|co|uk|de|fr|edu|gov)\b\S*/gi, ' ')
+    .replace(
+      /<?https?:\/\/\S+>?|\b(?:www\.)?[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|ai|dev|co|uk|de|fr|edu|gov)\b\S*/gi,
+      ' ',
+    )
     .replace(/\b[\w.]+\([^)]*\)/g, ' ') // code: print('x'), console.log(1)
     .replace(/```|`|\*\*|__|~~|\|\||^\s*[>#]+\s*/gm, ' ')
     .replace(/\s+/g, ' ')
@@ -25,7 +28,9 @@ export function cleanQuestion(raw: string): string {
  * no topic ("OR b", "42", "2401.12345").
  */
 export function contentTerms(question: string): string[] {
-  return queryTerms(question).filter((t) => !CHAT.has(t) && /\p{L}/u.test(t) && (t.length >= 2 || /\p{Script=Han}/u.test(t)));
+  return queryTerms(question).filter(
+    (t) => !CHAT.has(t) && /\p{L}/u.test(t) && (t.length >= 2 || /\p{Script=Han}/u.test(t)),
+  );
 }
 
 // Words of chit-chat and of talking to the bot: they ask nothing of the papers.

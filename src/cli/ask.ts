@@ -25,9 +25,19 @@ export function toAnswerJson(a: Answer): AnswerJson {
     outcome: a.outcome,
     abstained: a.abstained,
     answer: a.note ? `${a.text}\n\n(${a.note})` : a.text,
-    citations: a.citations.map((c) => ({ n: c.n, id: c.paper.id, title: c.paper.title, date: c.paper.date, url: c.url })),
+    citations: a.citations.map((c) => ({
+      n: c.n,
+      id: c.paper.id,
+      title: c.paper.title,
+      date: c.paper.date,
+      url: c.url,
+    })),
     closest: a.closest.map(({ paper: p }) => ({ id: p.id, title: p.title, date: p.date, url: paperUrl(p) })),
-    retrieved: a.retrieved.map((h) => ({ id: h.paper.id, title: h.paper.title, score: Math.round(h.score * 1e4) / 1e4 })),
+    retrieved: a.retrieved.map((h) => ({
+      id: h.paper.id,
+      title: h.paper.title,
+      score: Math.round(h.score * 1e4) / 1e4,
+    })),
   };
 }
 
@@ -55,8 +65,14 @@ export interface AskCliOptions {
   batch?: string;
 }
 
-export async function runAsk(app: App, question: string | undefined, opts: AskCliOptions, out: (s: string) => void): Promise<void> {
-  if (!!question === !!opts.batch) throw new UsageError('ask needs a QUESTION or --batch FILE (one question a line), not both');
+export async function runAsk(
+  app: App,
+  question: string | undefined,
+  opts: AskCliOptions,
+  out: (s: string) => void,
+): Promise<void> {
+  if (!!question === !!opts.batch)
+    throw new UsageError('ask needs a QUESTION or --batch FILE (one question a line), not both');
   if (opts.batch && !opts.json) throw new UsageError('--batch prints JSON lines; add --json');
   const since = opts.since ? resolveDay(opts.since, '--since') : undefined;
   const until = opts.until ? resolveDay(opts.until, '--until') : undefined;

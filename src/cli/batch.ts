@@ -8,7 +8,12 @@ export async function readBatchFile(file: string): Promise<string[]> {
     text = await readFile(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(`--batch ${file}: cannot read it (${code === 'ENOENT' ? 'no such file' : code ?? (err as Error).message}). Give a text file with one line per query.`);
+    throw new UsageError(
+      `--batch ${file}: cannot read it (${code === 'ENOENT' ? 'no such file' : (code ?? (err as Error).message)}). Give a text file with one line per query.`,
+    );
   }
-  return text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
 }

@@ -41,9 +41,11 @@ async function fetchDays(app: App, run: IngestRun, days: string[], failures: str
 }
 
 export async function runIngest(app: App, opts: IngestOptions): Promise<IngestOutcome> {
-  if (opts.until && !opts.since) throw new UsageError('--until goes with --since: ingest --since YYYY-MM-DD --until YYYY-MM-DD');
+  if (opts.until && !opts.since)
+    throw new UsageError('--until goes with --since: ingest --since YYYY-MM-DD --until YYYY-MM-DD');
   const sources = [opts.from, opts.date, opts.since].filter(Boolean).length;
-  if (sources !== 1) throw new UsageError('ingest needs exactly one of --from FILE|DIR, --date YYYY-MM-DD or --since YYYY-MM-DD');
+  if (sources !== 1)
+    throw new UsageError('ingest needs exactly one of --from FILE|DIR, --date YYYY-MM-DD or --since YYYY-MM-DD');
   const pageDate = opts.pageDate && resolveDay(opts.pageDate, '--page-date');
   if (opts.from) return app.ingestFrom(opts.from, { ...(pageDate ? { pageDate } : {}), progress: embedProgressBar() });
   const failures: string[] = [];

@@ -36,15 +36,25 @@ export function toSearchJson(query: string, hits: Hit[]): SearchJson {
 function formatText(query: string, hits: Hit[]): string {
   if (!hits.length) return `No papers match "${query}".`;
   return hits
-    .map((h, i) => `${String(i + 1).padStart(2)}. ${h.paper.title} (${h.paper.date}, score ${h.score.toFixed(3)})\n    ${paperUrl(h.paper)}`)
+    .map(
+      (h, i) =>
+        `${String(i + 1).padStart(2)}. ${h.paper.title} (${h.paper.date}, score ${h.score.toFixed(3)})\n    ${paperUrl(h.paper)}`,
+    )
     .join('\n');
 }
 
-export async function runSearch(app: App, query: string | undefined, opts: SearchCliOptions, out: (s: string) => void): Promise<void> {
+export async function runSearch(
+  app: App,
+  query: string | undefined,
+  opts: SearchCliOptions,
+  out: (s: string) => void,
+): Promise<void> {
   const since = opts.since && resolveDay(opts.since, '--since');
   const until = opts.until && resolveDay(opts.until, '--until');
-  if (!Number.isInteger(opts.k) || opts.k < 1 || opts.k > 100) throw new UsageError('--k must be a whole number from 1 to 100');
-  if (!!query === !!opts.batch) throw new UsageError('search needs a QUERY or --batch FILE (one query a line), not both');
+  if (!Number.isInteger(opts.k) || opts.k < 1 || opts.k > 100)
+    throw new UsageError('--k must be a whole number from 1 to 100');
+  if (!!query === !!opts.batch)
+    throw new UsageError('search needs a QUERY or --batch FILE (one query a line), not both');
   if (opts.batch && !opts.json) throw new UsageError('--batch prints JSON lines; add --json');
   const queries = opts.batch ? await readBatchFile(opts.batch) : [query!];
   const retriever = await app.retriever();

@@ -76,23 +76,39 @@ export async function runSubscriptionsMatch(app: App, opts: MatchCliOptions, out
       };
       out(JSON.stringify(json));
     } else if (!papers.length) out(`No papers on ${day} (a weekend, or a day not ingested yet).`);
-    else if (!matches.length) out(`${showTopic(result!.topic.text)} matches none of the ${papers.length} new papers of ${day}.`);
+    else if (!matches.length)
+      out(`${showTopic(result!.topic.text)} matches none of the ${papers.length} new papers of ${day}.`);
     else {
-      const lines = [`${showTopic(result!.topic.text)} matches ${matches.length} of the ${papers.length} new papers of ${day}:`];
-      matches.forEach((m, i) => lines.push(`${String(i + 1).padStart(2)}. ${m.paper.title}`, `    ${m.reason}; score ${m.score.toFixed(3)}  ${paperUrl(m.paper)}`));
+      const lines = [
+        `${showTopic(result!.topic.text)} matches ${matches.length} of the ${papers.length} new papers of ${day}:`,
+      ];
+      matches.forEach((m, i) =>
+        lines.push(
+          `${String(i + 1).padStart(2)}. ${m.paper.title}`,
+          `    ${m.reason}; score ${m.score.toFixed(3)}  ${paperUrl(m.paper)}`,
+        ),
+      );
       out(lines.join('\n'));
     }
     return;
   }
-  const plan = await planNotifications({ subscriptions: app.subscriptions, deliveries: app.deliveries, papers: app.store }, matcher, day, {
-    onInvalidTopic: (user, topic, err) => process.stderr.write(`warning: skipped topic "${topic}" of ${user}: ${err.message}\n`),
-  });
+  const plan = await planNotifications(
+    { subscriptions: app.subscriptions, deliveries: app.deliveries, papers: app.store },
+    matcher,
+    day,
+    {
+      onInvalidTopic: (user, topic, err) =>
+        process.stderr.write(`warning: skipped topic "${topic}" of ${user}: ${err.message}\n`),
+    },
+  );
   if (opts.json) {
     for (const n of plan) out(JSON.stringify(toPlanJson(n)));
     return;
   }
   if (!plan.length) {
-    out(`Nobody would be notified for ${day} (${newPapersOf(app.store, day).length} new papers, ${app.subscriptions.activeSubscribers().length} active subscribers).`);
+    out(
+      `Nobody would be notified for ${day} (${newPapersOf(app.store, day).length} new papers, ${app.subscriptions.activeSubscribers().length} active subscribers).`,
+    );
     return;
   }
   const lines: string[] = [];
@@ -114,26 +130,36 @@ export function runSubscriptionsAdd(app: App, opts: { user: string; topic: strin
 }
 
 /** `subscriptions remove`: stop following a topic. */
-export function runSubscriptionsRemove(app: App, opts: { user: string; topic: string }, out: (s: string) => void): void {
+export function runSubscriptionsRemove(
+  app: App,
+  opts: { user: string; topic: string },
+  out: (s: string) => void,
+): void {
   const removed = asUsage(() => app.subscriptions.unsubscribe(opts.user, opts.topic));
   out(`${opts.user} no longer follows ${showTopic(removed.topic)}.`);
 }
 
 /** `subscriptions list`: every subscription, or one user's, with their delivery settings. */
-export function runSubscriptionsList(app: App, opts: { user?: string; json?: boolean }, out: (s: string) => void): void {
+export function runSubscriptionsList(
+  app: App,
+  opts: { user?: string; json?: boolean },
+  out: (s: string) => void,
+): void {
   const subs = opts.user ? app.subscriptions.list(opts.user) : app.subscriptions.listAll();
   const users = [...new Set(subs.map((s) => s.userId))];
   if (opts.json) {
     for (const u of users) {
       const info = app.subscriptions.subscriber(u);
-      out(JSON.stringify({
-        user: u,
-        paused: info?.paused ?? false,
-        delivery: info?.delivery ?? 'dm',
-        guild: info?.guildId ?? null,
-        dmClosed: !!info?.dmClosedAt,
-        topics: subs.filter((s) => s.userId === u).map((s) => s.topic),
-      }));
+      out(
+        JSON.stringify({
+          user: u,
+          paused: info?.paused ?? false,
+          delivery: info?.delivery ?? 'dm',
+          guild: info?.guildId ?? null,
+          dmClosed: !!info?.dmClosedAt,
+          topics: subs.filter((s) => s.userId === u).map((s) => s.topic),
+        }),
+      );
     }
     return;
   }
@@ -144,7 +170,11 @@ export function runSubscriptionsList(app: App, opts: { user?: string; json?: boo
   const lines: string[] = [];
   for (const u of users) {
     const info = app.subscriptions.subscriber(u);
-    const flags = [info?.delivery === 'channel' ? `channel delivery in ${info.guildId}` : 'DM', info?.paused ? 'paused' : '', info?.dmClosedAt ? 'DMs closed' : '']
+    const flags = [
+      info?.delivery === 'channel' ? `channel delivery in ${info.guildId}` : 'DM',
+      info?.paused ? 'paused' : '',
+      info?.dmClosedAt ? 'DMs closed' : '',
+    ]
       .filter(Boolean)
       .join(', ');
     lines.push(`${u} (${flags}):`);

@@ -13,7 +13,6 @@ import {
   Events,
   GatewayIntentBits,
   MessageFlags,
-  PermissionFlagsBits,
   RESTEvents,
   type ChatInputCommandInteraction,
   type ClientOptions,
@@ -62,7 +61,6 @@ export interface Bot {
 
 export const DEFAULT_PAGINATION_TIMEOUT_MS = 10 * 60_000;
 
-
 export function createBot(opts: BotOptions): Bot {
   const { app } = opts;
   const cfg = app.config.discord;
@@ -98,7 +96,11 @@ export function createBot(opts: BotOptions): Bot {
     if (!s || (!s.notice && !s.dmClosedAt)) return;
     const notice = subs.checkIn(i.user.id);
     if (!notice) return;
-    const payload = { content: truncate(notice, 1900), flags: MessageFlags.Ephemeral as const, allowedMentions: NO_MENTIONS };
+    const payload = {
+      content: truncate(notice, 1900),
+      flags: MessageFlags.Ephemeral as const,
+      allowedMentions: NO_MENTIONS,
+    };
     try {
       if (i.replied || i.deferred) await i.followUp(payload);
       else await i.reply(payload);
@@ -128,7 +130,12 @@ export function createBot(opts: BotOptions): Bot {
   client.on(Events.ShardDisconnect, (ev, shard) => logger.warn('gateway_disconnect', { shard, code: ev.code }));
   client.on(Events.ShardResume, (shard, replayed) => logger.info('gateway_resumed', { shard, replayed }));
   client.rest.on(RESTEvents.RateLimited, (info) =>
-    logger.warn('rate_limited', { route: info.route, method: info.method, global: info.global, retryAfterMs: info.retryAfter }),
+    logger.warn('rate_limited', {
+      route: info.route,
+      method: info.method,
+      global: info.global,
+      retryAfterMs: info.retryAfter,
+    }),
   );
 
   /** Load the model, the vectors and the answerer before the first question needs them. */
@@ -139,7 +146,10 @@ export function createBot(opts: BotOptions): Bot {
       await context.asker();
       logger.info('warm', { ms: Math.round(performance.now() - t0) });
     } catch (err) {
-      logger.warn('warm_up_failed', { ...errorFields(err), hint: 'commands that need the index will report errors until it works' });
+      logger.warn('warm_up_failed', {
+        ...errorFields(err),
+        hint: 'commands that need the index will report errors until it works',
+      });
     }
   }
 
@@ -151,7 +161,10 @@ export function createBot(opts: BotOptions): Bot {
       const registered = new Set([...global.values(), ...(guild?.values() ?? [])].map((c) => c.name));
       const missing = [...router.commands.keys()].filter((n) => !registered.has(n));
       if (missing.length) {
-        logger.warn('commands_not_registered', { missing, hint: 'run `npm run deploy-commands` (with DISCORD_GUILD_ID for one guild, at once)' });
+        logger.warn('commands_not_registered', {
+          missing,
+          hint: 'run `npm run deploy-commands` (with DISCORD_GUILD_ID for one guild, at once)',
+        });
       }
     } catch (err) {
       logger.warn('commands_check_failed', errorFields(err));

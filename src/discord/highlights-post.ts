@@ -35,15 +35,17 @@ export function highlightsEmbed(h: Highlights): APIEmbed {
 /** Discord's answers that mean the channel will not take posts: unknown channel, missing access or permissions. */
 function permanent(err: unknown): PermanentPostError | undefined {
   if (!(err instanceof DiscordAPIError)) return undefined;
-  if (err.status === 404 || err.code === 10003) return new PermanentPostError('gone', `channel not found (${err.code})`);
-  if (err.status === 403 || err.code === 50001 || err.code === 50013) return new PermanentPostError('forbidden', `missing access (${err.code})`);
+  if (err.status === 404 || err.code === 10003)
+    return new PermanentPostError('gone', `channel not found (${err.code})`);
+  if (err.status === 403 || err.code === 50001 || err.code === 50013)
+    return new PermanentPostError('forbidden', `missing access (${err.code})`);
   return undefined;
 }
 
 export function discordHighlightsPoster(client: Client): HighlightsPoster {
   async function channel(channelId: string) {
     const ch = await client.channels.fetch(channelId);
-    if (!ch || !ch.isSendable()) throw new PermanentPostError('forbidden', 'not a channel the bot can post in');
+    if (!ch?.isSendable()) throw new PermanentPostError('forbidden', 'not a channel the bot can post in');
     return ch;
   }
   return {
@@ -61,7 +63,9 @@ export function discordHighlightsPoster(client: Client): HighlightsPoster {
       if (!('messages' in ch)) return undefined;
       const recent = await ch.messages.fetch({ limit: 50 });
       const marker = highlightsMarker(day);
-      return recent.find((m) => m.author.id === client.user?.id && m.embeds.some((e) => e.footer?.text?.startsWith(marker)))?.id;
+      return recent.find(
+        (m) => m.author.id === client.user?.id && m.embeds.some((e) => e.footer?.text?.startsWith(marker)),
+      )?.id;
     },
   };
 }

@@ -12,7 +12,9 @@ export function parseDay(value: string | null | undefined, name: string, now: Da
     return resolveDay(value, name, now);
   } catch (e) {
     if (e instanceof DateInputError) {
-      throw new UserError(`\`${name}\` must be a date like 2025-03-14, \`today\`, \`yesterday\` or \`7d\` (7 days ago); got "${escapeText(value.slice(0, 40))}".`);
+      throw new UserError(
+        `\`${name}\` must be a date like 2025-03-14, \`today\`, \`yesterday\` or \`7d\` (7 days ago); got "${escapeText(value.slice(0, 40))}".`,
+      );
     }
     throw e;
   }

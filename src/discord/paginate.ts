@@ -3,7 +3,13 @@
  * Any instance of the bot (also after a restart) can serve a click from the id alone. Only the owner (the person
  * who ran the command) may page; the buttons are disabled after a timeout.
  */
-import { ActionRowBuilder, ButtonBuilder, ButtonStyle, type ButtonInteraction, type ChatInputCommandInteraction } from 'discord.js';
+import {
+  ActionRowBuilder,
+  ButtonBuilder,
+  ButtonStyle,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+} from 'discord.js';
 import type { Logger } from '../log.ts';
 import { errorFields } from '../log.ts';
 import { NO_MENTIONS } from './reply.ts';

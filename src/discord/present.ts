@@ -74,14 +74,38 @@ export function answerMessages(answer: Answer, range: DateRange = {}): APIEmbed[
   const body = renderAnswerText(answer) || escapeText('(no answer text)');
   const sections =
     answer.outcome === 'closest'
-      ? [{ name: 'Closest papers (not an answer)', lines: answer.closest.map((c, i) => `**${i + 1}.** ${maskedLink(truncate(c.paper.title, 200), paperUrl(c.paper))} · ${c.paper.date}\n${escapeText(truncate(c.line, 220))}`) }]
+      ? [
+          {
+            name: 'Closest papers (not an answer)',
+            lines: answer.closest.map(
+              (c, i) =>
+                `**${i + 1}.** ${maskedLink(truncate(c.paper.title, 200), paperUrl(c.paper))} · ${c.paper.date}\n${escapeText(truncate(c.line, 220))}`,
+            ),
+          },
+        ]
       : answer.citations.length
-        ? [{ name: 'Sources', lines: answer.citations.map((c) => `**[${c.n}]** ${maskedLink(c.paper.title, c.url)} · ${paperMeta(c.paper)}`) }]
+        ? [
+            {
+              name: 'Sources',
+              lines: answer.citations.map(
+                (c) => `**[${c.n}]** ${maskedLink(c.paper.title, c.url)} · ${paperMeta(c.paper)}`,
+              ),
+            },
+          ]
         : [];
-  const footer = [`Searched ${answer.searched} paper${answer.searched === 1 ? '' : 's'}`, rangeText(range), `answered by ${answer.answerer}`]
+  const footer = [
+    `Searched ${answer.searched} paper${answer.searched === 1 ? '' : 's'}`,
+    rangeText(range),
+    `answered by ${answer.answerer}`,
+  ]
     .filter(Boolean)
     .join(' · ');
-  const title = answer.outcome === 'answer' ? answer.question : answer.outcome === 'closest' ? `No direct answer: ${answer.question}` : `Nothing related in the digest: ${answer.question}`;
+  const title =
+    answer.outcome === 'answer'
+      ? answer.question
+      : answer.outcome === 'closest'
+        ? `No direct answer: ${answer.question}`
+        : `Nothing related in the digest: ${answer.question}`;
   const embeds = buildEmbeds({
     title: escapeText(truncate(title, 250)),
     color: answer.outcome === 'answer' ? COLORS.answer : COLORS.abstain,
@@ -106,7 +130,11 @@ export function pageOf<T>(items: T[], page: number, perPage: number): { items: T
 }
 
 function pageFooter(info: PageInfo, noun: string, extra: string[] = []): string {
-  return plainText([`Page ${info.page + 1}/${info.pages}`, `${info.total} ${noun}${info.total === 1 ? '' : 's'}`, ...extra].filter(Boolean).join(' · '));
+  return plainText(
+    [`Page ${info.page + 1}/${info.pages}`, `${info.total} ${noun}${info.total === 1 ? '' : 's'}`, ...extra]
+      .filter(Boolean)
+      .join(' · '),
+  );
 }
 
 /** One numbered list entry: linked title, meta line, short summary. */
@@ -185,7 +213,8 @@ export function paperEmbed(p: Paper): APIEmbed {
     { name: 'Authors', value: authorList(p.authors) },
     { name: 'Links', value: links.join(' · ') },
   ];
-  if (p.aiKeywords?.length) fields.push({ name: 'Keywords', value: escapeText(truncate(p.aiKeywords.join(', '), 1000)) });
+  if (p.aiKeywords?.length)
+    fields.push({ name: 'Keywords', value: escapeText(truncate(p.aiKeywords.join(', '), 1000)) });
   return buildEmbeds({
     title: escapeText(truncate(p.title, 250)),
     url: paperUrl(p),

@@ -11,7 +11,8 @@ import { escapeText } from './escape.ts';
 import { errorFields } from '../log.ts';
 import { notify } from './reply.ts';
 
-export const FRIENDLY_ERROR = 'Sorry, something went wrong while handling that. The error was logged; please try again in a moment.';
+export const FRIENDLY_ERROR =
+  'Sorry, something went wrong while handling that. The error was logged; please try again in a moment.';
 
 function kindOf(i: Interaction): string {
   if (i.isChatInputCommand()) return 'command';
@@ -82,11 +83,22 @@ export function createRouter(list: BotCommand[], ctx: BotContext, hooks: RouterH
 
   async function handle(i: Interaction): Promise<void> {
     const started = performance.now();
-    const command = i.isChatInputCommand() || i.isAutocomplete() ? i.commandName : i.isButton() ? i.customId.split(':')[0] : undefined;
+    const command =
+      i.isChatInputCommand() || i.isAutocomplete()
+        ? i.commandName
+        : i.isButton()
+          ? i.customId.split(':')[0]
+          : undefined;
     try {
       await dispatch(i);
       if (!i.isAutocomplete()) {
-        ctx.logger.info('interaction', { interaction: i.id, kind: kindOf(i), command, user: i.user.id, ms: Math.round(performance.now() - started) });
+        ctx.logger.info('interaction', {
+          interaction: i.id,
+          kind: kindOf(i),
+          command,
+          user: i.user.id,
+          ms: Math.round(performance.now() - started),
+        });
       }
     } catch (err) {
       await fail(i, err, command);

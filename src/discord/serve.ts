@@ -19,7 +19,10 @@ export interface ServeOptions extends Omit<BotOptions, 'app' | 'logger'> {
 /** The settings `serve` cannot run without, named in one message. */
 export function checkBotConfig(config: Config): void {
   const d = config.discord;
-  const missing = [!d.token && 'DISCORD_TOKEN (the bot token)', !d.applicationId && 'DISCORD_APPLICATION_ID (the application id)'].filter(Boolean);
+  const missing = [
+    !d.token && 'DISCORD_TOKEN (the bot token)',
+    !d.applicationId && 'DISCORD_APPLICATION_ID (the application id)',
+  ].filter(Boolean);
   if (missing.length) {
     throw new ConfigError(
       `serve needs ${missing.join(' and ')}. Find them in the Discord developer portal (your application: "Bot" and "General Information"), ` +
@@ -62,7 +65,17 @@ export async function serve(app: App, opts: ServeOptions = {}): Promise<void> {
       // (the ingest of the day reset the corpus statistics the matcher weighs words by)
       onDayComplete: async (day) => {
         const { subscriptions, deliveries, store: papers } = app;
-        await deliverDay({ subscriptions, deliveries, papers, matcher: await app.topicMatcher(), sender: discordSubscriptionSender(bot.client), log: logger }, day);
+        await deliverDay(
+          {
+            subscriptions,
+            deliveries,
+            papers,
+            matcher: await app.topicMatcher(),
+            sender: discordSubscriptionSender(bot.client),
+            log: logger,
+          },
+          day,
+        );
       },
     });
     const sig = await stopped;

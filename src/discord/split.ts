@@ -78,7 +78,8 @@ export function splitText(text: string, max: number): string[] {
 
 /** What counts against the 6000-character budget of one embed. */
 export function embedLength(e: APIEmbed): number {
-  let n = (e.title?.length ?? 0) + (e.description?.length ?? 0) + (e.footer?.text.length ?? 0) + (e.author?.name.length ?? 0);
+  let n =
+    (e.title?.length ?? 0) + (e.description?.length ?? 0) + (e.footer?.text.length ?? 0) + (e.author?.name.length ?? 0);
   for (const f of e.fields ?? []) n += f.name.length + f.value.length;
   return n;
 }
@@ -132,11 +133,17 @@ export function buildEmbeds(spec: EmbedSpec): APIEmbed[] {
   const first: APIEmbed = { title: cut(spec.title, LIMITS.title), ...color };
   if (spec.url) first.url = spec.url;
   if (descParts[0]) first.description = descParts[0];
-  if (spec.fields?.length) first.fields = spec.fields.slice(0, LIMITS.fields).map((f) => ({ ...f, name: cut(f.name, LIMITS.fieldName), value: cut(f.value, LIMITS.fieldValue) }));
+  if (spec.fields?.length)
+    first.fields = spec.fields
+      .slice(0, LIMITS.fields)
+      .map((f) => ({ ...f, name: cut(f.name, LIMITS.fieldName), value: cut(f.value, LIMITS.fieldValue) }));
   const embeds: APIEmbed[] = [first, ...descParts.slice(1).map((d) => ({ ...color, description: d }))];
   for (const section of spec.sections ?? []) {
     chunkLines(section.lines, LIMITS.fieldValue).forEach((value, i) => {
-      const field: APIEmbedField = { name: cut(i === 0 ? section.name : `${section.name} (continued)`, LIMITS.fieldName), value };
+      const field: APIEmbedField = {
+        name: cut(i === 0 ? section.name : `${section.name} (continued)`, LIMITS.fieldName),
+        value,
+      };
       const last = embeds[embeds.length - 1]!;
       const fits =
         (last.fields?.length ?? 0) < LIMITS.fields &&
@@ -145,7 +152,8 @@ export function buildEmbeds(spec: EmbedSpec): APIEmbed[] {
       else embeds.push({ ...color, fields: [field] });
     });
   }
-  if (spec.footer) embeds[embeds.length - 1]!.footer = { text: cut(spec.footer, Math.min(LIMITS.footer, FOOTER_RESERVE)) };
+  if (spec.footer)
+    embeds[embeds.length - 1]!.footer = { text: cut(spec.footer, Math.min(LIMITS.footer, FOOTER_RESERVE)) };
   return embeds;
 }
 

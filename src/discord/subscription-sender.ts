@@ -15,7 +15,6 @@ import { COLORS, paperMeta } from './present.ts';
 import { NO_MENTIONS } from './reply.ts';
 import { LIMITS } from './split.ts';
 
-
 /** Topics shown per paper; more are counted. */
 const TOPICS_PER_PAPER = 3;
 /** Room kept in the description for the "and N more" line. */
@@ -25,7 +24,9 @@ export const SUBSCRIPTION_FOOTER = 'HF Daily Papers topic subscriptions';
 
 function paperEntry(n: number, pp: PlannedPaper): string {
   const p = pp.paper;
-  const topics = pp.topics.slice(0, TOPICS_PER_PAPER).map((t) => `↳ **${escapeText(t.topic)}**: ${escapeText(t.reason)}`);
+  const topics = pp.topics
+    .slice(0, TOPICS_PER_PAPER)
+    .map((t) => `↳ **${escapeText(t.topic)}**: ${escapeText(t.reason)}`);
   const more = pp.topics.length - TOPICS_PER_PAPER;
   if (more > 0) topics.push(`↳ and ${more} more of your topics`);
   return [`**${n}.** ${maskedLink(truncate(p.title, 200), paperUrl(p))}`, paperMeta(p), ...topics].join('\n');
@@ -48,14 +49,19 @@ export function subscriptionEmbed(n: PlannedNotification): { embed: APIEmbed; sh
     length += entry.length + 2;
   }
   const rest = n.papers.length - shown.length;
-  if (rest > 0) entries.push(`…and ${rest} more matching paper${rest === 1 ? '' : 's'}: \`/digest date:${n.day}\` lists the whole day.`);
+  if (rest > 0)
+    entries.push(
+      `…and ${rest} more matching paper${rest === 1 ? '' : 's'}: \`/digest date:${n.day}\` lists the whole day.`,
+    );
   const embed: APIEmbed = {
     title: `New papers on your topics: ${n.day}`,
     url: `https://huggingface.co/papers/date/${n.day}`,
     description: truncate(entries.join('\n\n'), LIMITS.description),
     color: COLORS.paper,
     footer: {
-      text: plainText(`${SUBSCRIPTION_FOOTER} · ${n.day} · ${shown.length} paper${shown.length === 1 ? '' : 's'} · /subscriptions to pause or change, /unsubscribe to stop`),
+      text: plainText(
+        `${SUBSCRIPTION_FOOTER} · ${n.day} · ${shown.length} paper${shown.length === 1 ? '' : 's'} · /subscriptions to pause or change, /unsubscribe to stop`,
+      ),
     },
   };
   return { embed, shown };
@@ -77,7 +83,8 @@ async function sendDm(client: Client, userId: string, payload: MessageCreateOpti
   try {
     return (await client.users.send(userId, { ...payload, allowedMentions: NO_MENTIONS })).id;
   } catch (err) {
-    if (codeOf(err) === 50007) throw new DeliveryError('dm-closed', 'Discord refused the DM (50007: DMs closed or no shared server)');
+    if (codeOf(err) === 50007)
+      throw new DeliveryError('dm-closed', 'Discord refused the DM (50007: DMs closed or no shared server)');
     throw err;
   }
 }
@@ -86,11 +93,17 @@ async function sendDm(client: Client, userId: string, payload: MessageCreateOpti
  * Sends one planned notification; returns the message id and the papers shown. Channel delivery mentions the
  * user, and only them; a user who left that server gets a DM instead.
  */
-async function sendNotification(client: Client, n: PlannedNotification): Promise<{ messageId: string; shown: PlannedPaper[] }> {
+async function sendNotification(
+  client: Client,
+  n: PlannedNotification,
+): Promise<{ messageId: string; shown: PlannedPaper[] }> {
   const { embed, shown } = subscriptionEmbed(n);
   const count = `${shown.length} new paper${shown.length === 1 ? '' : 's'}`;
   if (n.target.kind === 'dm') {
-    const messageId = await sendDm(client, n.userId, { content: `${count} on your topics in the ${n.day} digest.`, embeds: [embed] });
+    const messageId = await sendDm(client, n.userId, {
+      content: `${count} on your topics in the ${n.day} digest.`,
+      embeds: [embed],
+    });
     return { messageId, shown };
   }
   const { guildId, channelId } = n.target;
@@ -102,7 +115,10 @@ async function sendNotification(client: Client, n: PlannedNotification): Promise
       throw err;
     });
     if (!member) {
-      const messageId = await sendDm(client, n.userId, { content: `${count} on your topics in the ${n.day} digest.`, embeds: [embed] });
+      const messageId = await sendDm(client, n.userId, {
+        content: `${count} on your topics in the ${n.day} digest.`,
+        embeds: [embed],
+      });
       return { messageId, shown };
     }
     const channel = await client.channels.fetch(channelId);
@@ -116,7 +132,8 @@ async function sendNotification(client: Client, n: PlannedNotification): Promise
   } catch (err) {
     if (err instanceof DeliveryError) throw err;
     const code = codeOf(err);
-    if (code !== undefined && CHANNEL_UNAVAILABLE.has(code)) throw unavailable(`channel or server unavailable (${code})`);
+    if (code !== undefined && CHANNEL_UNAVAILABLE.has(code))
+      throw unavailable(`channel or server unavailable (${code})`);
     throw err;
   }
 }

@@ -118,7 +118,10 @@ export async function downloadHubFiles(opts: HubDownloadOptions): Promise<HubDow
 
   const required = unique(opts.files);
   const optional = unique(opts.optionalFiles ?? []).filter((f) => !required.includes(f));
-  const all = [...required.map((file) => ({ file, optional: false })), ...optional.map((file) => ({ file, optional: true }))];
+  const all = [
+    ...required.map((file) => ({ file, optional: false })),
+    ...optional.map((file) => ({ file, optional: true })),
+  ];
   for (const { file } of all) checkRepoPath(file);
 
   const destDir = path.resolve(opts.destDir);
@@ -129,7 +132,14 @@ export async function downloadHubFiles(opts: HubDownloadOptions): Promise<HubDow
 
   for (const [index, { file, optional: isOptional }] of all.entries()) {
     const progress = (status: HubDownloadProgress['status'], receivedBytes: number, totalBytes?: number): void =>
-      opts.onProgress?.({ file, index, count: all.length, status, receivedBytes, ...(totalBytes !== undefined ? { totalBytes } : {}) });
+      opts.onProgress?.({
+        file,
+        index,
+        count: all.length,
+        status,
+        receivedBytes,
+        ...(totalBytes !== undefined ? { totalBytes } : {}),
+      });
     const dest = path.join(destDir, ...file.split('/'));
     const existing = await stat(dest).catch(() => undefined);
     if (existing?.isFile()) {
@@ -170,7 +180,9 @@ export async function downloadHubFiles(opts: HubDownloadOptions): Promise<HubDow
           if (err instanceof BodyError) throw new HubDownloadInterruptedError(repo, file, err.message, attempt, err);
           throw err;
         }
-        await new Promise((r) => setTimeout(r, Math.min(opts.maxDelayMs ?? 30_000, (opts.minDelayMs ?? 1000) * 2 ** (attempt - 1))));
+        await new Promise((r) =>
+          setTimeout(r, Math.min(opts.maxDelayMs ?? 30_000, (opts.minDelayMs ?? 1000) * 2 ** (attempt - 1))),
+        );
       }
     }
   }
@@ -196,7 +208,10 @@ async function streamToFile(
   let timer: NodeJS.Timeout | undefined;
   const arm = (): void => {
     clearTimeout(timer);
-    timer = setTimeout(() => stall.abort(new BodyError(`stalled: no data for ${stallTimeoutMs / 1000} s`)), stallTimeoutMs);
+    timer = setTimeout(
+      () => stall.abort(new BodyError(`stalled: no data for ${stallTimeoutMs / 1000} s`)),
+      stallTimeoutMs,
+    );
   };
   const counter = new Transform({
     transform(chunk: Buffer, _enc, cb) {

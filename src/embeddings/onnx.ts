@@ -163,7 +163,8 @@ async function load(opts: EmbeddingsOptions): Promise<DigestEmbeddings> {
     let host: string;
     try {
       const url = new URL(opts.hfEndpoint);
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`unsupported protocol ${url.protocol}`);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:')
+        throw new Error(`unsupported protocol ${url.protocol}`);
       host = url.href.endsWith('/') ? url.href : `${url.href}/`;
     } catch (e) {
       throw fail(`HF_ENDPOINT is not a valid http(s) URL (${opts.hfEndpoint})`, e);

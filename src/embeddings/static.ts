@@ -91,14 +91,17 @@ export function readEmbeddingMatrix(file: string): { data: Float32Array; rows: n
   const header = JSON.parse(buf.subarray(8, 8 + headerLen).toString('utf8')) as Record<string, any>;
   const name = 'embeddings' in header ? 'embeddings' : Object.keys(header).find((k) => k !== '__metadata__');
   const t = name ? header[name] : undefined;
-  if (!t || !Array.isArray(t.shape) || t.shape.length !== 2) throw new Error(`${path.basename(file)} holds no 2-D embedding tensor`);
+  if (!t || !Array.isArray(t.shape) || t.shape.length !== 2)
+    throw new Error(`${path.basename(file)} holds no 2-D embedding tensor`);
   const [rows, cols] = t.shape as [number, number];
   const start = 8 + headerLen + t.data_offsets[0];
   const end = 8 + headerLen + t.data_offsets[1];
   const count = rows * cols;
   if (!Number.isInteger(count) || count <= 0) throw new Error(`${path.basename(file)} has an invalid tensor shape`);
   if (end > buf.length || end - start < count * bytesPer(t.dtype)) {
-    throw new Error(`${path.basename(file)} is truncated (its tensor needs ${count * bytesPer(t.dtype)} bytes, the file holds ${Math.max(0, buf.length - start)})`);
+    throw new Error(
+      `${path.basename(file)} is truncated (its tensor needs ${count * bytesPer(t.dtype)} bytes, the file holds ${Math.max(0, buf.length - start)})`,
+    );
   }
   const raw = buf.subarray(start, end);
   const data = new Float32Array(count);
@@ -169,7 +172,15 @@ export async function loadStaticEmbeddings(opts: EmbeddingsOptions): Promise<Sta
   if (!MODEL_FILES.every((f) => existsSync(path.join(dir, f)))) {
     try {
       // Few, short retries: offline, the person should hear how to fix it in seconds, not after a minute.
-      await downloadHubFiles({ endpoint: opts.hfEndpoint, repo: opts.model, files: MODEL_FILES, destDir: dir, retries: 1, minDelayMs: 250, maxDelayMs: 1000 });
+      await downloadHubFiles({
+        endpoint: opts.hfEndpoint,
+        repo: opts.model,
+        files: MODEL_FILES,
+        destDir: dir,
+        retries: 1,
+        minDelayMs: 250,
+        maxDelayMs: 1000,
+      });
     } catch (err) {
       throw new ModelUnavailableError(
         `No embedding model is available offline: downloading ${opts.model} from ${opts.hfEndpoint} failed ` +

@@ -41,7 +41,12 @@ export function dayThemes(papers: Paper[], count = THEMES): string[] {
   for (const p of papers) {
     const grams = new Set<string>();
     for (const k of p.aiKeywords ?? []) {
-      const ws = (k.toLowerCase().replace(/\([^)]*\)/g, ' ').match(/[\p{L}\p{N}][\p{L}\p{N}-]*/gu) ?? []).map((w) => (w.length > 3 && /[^s]s$/.test(w) ? w.slice(0, -1) : w));
+      const ws = (
+        k
+          .toLowerCase()
+          .replace(/\([^)]*\)/g, ' ')
+          .match(/[\p{L}\p{N}][\p{L}\p{N}-]*/gu) ?? []
+      ).map((w) => (w.length > 3 && /[^s]s$/.test(w) ? w.slice(0, -1) : w));
       if (ws.length >= 2 && ws.length <= 4) grams.add(ws.join(' '));
       for (let i = 0; i < ws.length; i++) {
         if (!GENERIC.has(ws[i]!) && ws[i]!.length > 2) grams.add(ws[i]!);
@@ -84,7 +89,11 @@ export function buildHighlights(store: PaperStore, vectors: VectorIndex, date: s
     date,
     total: papers.length,
     themes: dayThemes(papers),
-    papers: chosen.map(({ paper }) => ({ paper, summary: paper.aiSummary ?? summaryLine(paper.abstract), url: paperUrl(paper) })),
+    papers: chosen.map(({ paper }) => ({
+      paper,
+      summary: paper.aiSummary ?? summaryLine(paper.abstract),
+      url: paperUrl(paper),
+    })),
   };
 }
 
@@ -92,7 +101,14 @@ export function buildHighlights(store: PaperStore, vectors: VectorIndex, date: s
 export function highlightsJson(h: Highlights) {
   return {
     date: h.date,
-    papers: h.papers.map((p) => ({ id: p.paper.id, title: p.paper.title, upvotes: p.paper.upvotes, summary: p.summary, url: p.url, github: p.paper.githubUrl ?? null })),
+    papers: h.papers.map((p) => ({
+      id: p.paper.id,
+      title: p.paper.title,
+      upvotes: p.paper.upvotes,
+      summary: p.summary,
+      url: p.url,
+      github: p.paper.githubUrl ?? null,
+    })),
     themes: h.themes,
   };
 }

@@ -19,7 +19,10 @@ export interface HighlightsPoster {
 /** The channel cannot take posts (deleted: 404, or the bot lost access: 403); retrying will not help. */
 export class PermanentPostError extends Error {
   override name = 'PermanentPostError';
-  constructor(readonly reason: 'gone' | 'forbidden', message: string) {
+  constructor(
+    readonly reason: 'gone' | 'forbidden',
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -135,7 +138,11 @@ export class HighlightsScheduler {
       if (err instanceof PermanentPostError) {
         const why = err.reason === 'gone' ? 'the channel no longer exists' : 'I am not allowed to post there any more';
         store.finishPost(s.guildId, day, { error: err.message }, this.deps.now());
-        store.addNotice(s.guildId, `I could not post the highlights of ${day} in <#${s.channelId}>: ${why}. Pick a channel with \`/highlights set\`.`, this.deps.now());
+        store.addNotice(
+          s.guildId,
+          `I could not post the highlights of ${day} in <#${s.channelId}>: ${why}. Pick a channel with \`/highlights set\`.`,
+          this.deps.now(),
+        );
         log.warn('highlights.failed', { guild: s.guildId, day, channel: s.channelId, reason: err.reason });
         return { guildId: s.guildId, day, outcome: 'failed', detail: err.reason };
       }

@@ -33,7 +33,6 @@ export interface VectorMatch {
 const INDEX_FILE = 'index.json';
 const BACKUP_FILE = 'index.json.bak';
 
-
 const dayNumber = (d: string): number => Number(d.replace(/-/g, ''));
 
 // Six decimals keep cosine similarities exact to ~1e-6 and halve the size of Vectra's JSON file.
@@ -156,7 +155,12 @@ export class VectorIndex {
    * disk; queries scan a packed copy (one Float32Array, rebuilt after writes) with a bounded heap, because
    * Vectra's own `queryItems` sorts every item and copies objects on each query (several times slower).
    */
-  query(vector: ArrayLike<number>, k: number, range: DateRange = {}, spread?: (s: CosineSpread) => void): VectorMatch[] {
+  query(
+    vector: ArrayLike<number>,
+    k: number,
+    range: DateRange = {},
+    spread?: (s: CosineSpread) => void,
+  ): VectorMatch[] {
     const packed = this.pack();
     const n = packed.ids.length;
     if (!n || k <= 0) return [];
@@ -192,7 +196,11 @@ export class VectorIndex {
 
   /** The unit-length mean of a paper's chunk vectors: the paper as one vector. Undefined when it has none. */
   centroidOf(paperId: string): Float32Array | undefined {
-    return unitMean(this.chunkIdsOf(paperId).map((id) => this.vectors.get(id)).filter((v): v is Float32Array => !!v));
+    return unitMean(
+      this.chunkIdsOf(paperId)
+        .map((id) => this.vectors.get(id))
+        .filter((v): v is Float32Array => !!v),
+    );
   }
 
   /** The ids of the papers that have vectors. */

@@ -2,7 +2,7 @@ import { addDays } from '../dates.ts';
 import type { Logger } from '../log.ts';
 import { HttpError, NetworkError } from '../http.ts';
 import { papersFromApiResponse } from '../sources/files.ts';
-import { type HfDailyPapersApi } from '../sources/hf-api.ts';
+import type { HfDailyPapersApi } from '../sources/hf-api.ts';
 import type { FetchRunStore } from '../store/fetch-run-store.ts';
 import { completionOf } from '../highlights/scheduler.ts';
 import type { Ingester } from './ingester.ts';
@@ -72,7 +72,8 @@ export class DailyFetcher {
         const s = await run.finish();
         runs.finishRun(id, { fetched: entries.length, added: s.added, updated: s.updated }, this.deps.now());
         outcomes.push({ day, fetched: entries.length, added: s.added, updated: s.updated });
-        if (s.added || s.updated) log.info('fetch.ingested', { day, fetched: entries.length, added: s.added, updated: s.updated });
+        if (s.added || s.updated)
+          log.info('fetch.ingested', { day, fetched: entries.length, added: s.added, updated: s.updated });
         if (completionOf(day) <= startedAt) completed.push(day);
       } catch (err) {
         const message = (err as Error).message;
@@ -80,7 +81,8 @@ export class DailyFetcher {
         outcomes.push({ day, fetched: 0, added: 0, updated: 0, error: message });
         log.warn('fetch.failed', { day, error: message });
         // Unreachable, or failing after its retries: the other days would fail the same way. Next run.
-        if (err instanceof NetworkError || (err instanceof HttpError && (err.status === 429 || err.status >= 500))) break;
+        if (err instanceof NetworkError || (err instanceof HttpError && (err.status === 429 || err.status >= 500)))
+          break;
       }
     }
     log.info('fetch.done', {

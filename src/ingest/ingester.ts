@@ -82,7 +82,13 @@ export class Ingester {
       if (!have || have.h !== ref.hash) toEmbed.push(ref);
       else if (have.d !== Number(ref.date.replace(/-/g, ''))) {
         // Same text, earlier digest day discovered: keep the vector, fix its date.
-        moved.push({ id: ref.id, paperId: ref.paperId, date: ref.date, hash: ref.hash, vector: this.vectors.vector(ref.id)! });
+        moved.push({
+          id: ref.id,
+          paperId: ref.paperId,
+          date: ref.date,
+          hash: ref.hash,
+          vector: this.vectors.vector(ref.id)!,
+        });
       }
     }
     const orphans = [...this.vectors.entries()].filter(([id]) => !wanted.has(id)).map(([id]) => id);

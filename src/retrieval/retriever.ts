@@ -78,12 +78,10 @@ export class Retriever {
       const paper = papers.get(r.id);
       if (!paper) continue; // a vector whose paper is gone: reconciliation will remove it
       const c = cands.get(r.id)!;
-      const chunks = (chunkScores.get(r.id) ?? [])
-        .slice(0, CHUNKS_PER_HIT)
-        .flatMap((s) => {
-          const t = chunkText.get(s.id);
-          return t ? [{ text: t.text, score: s.score }] : [];
-        });
+      const chunks = (chunkScores.get(r.id) ?? []).slice(0, CHUNKS_PER_HIT).flatMap((s) => {
+        const t = chunkText.get(s.id);
+        return t ? [{ text: t.text, score: s.score }] : [];
+      });
       hits.push({ paper, score: r.score, dense: c.dense, lexical: c.lexical, chunks });
     }
     return spread ? { hits, spread } : { hits };
@@ -109,7 +107,9 @@ export class Retriever {
     return ranked.flatMap(([id, b]) => {
       const paper = papers.get(id);
       const t = texts.get(b.chunk);
-      return paper ? [{ paper, score: b.score, dense: b.score, chunks: t ? [{ text: t.text, score: b.score }] : [] }] : [];
+      return paper
+        ? [{ paper, score: b.score, dense: b.score, chunks: t ? [{ text: t.text, score: b.score }] : [] }]
+        : [];
     });
   }
 }

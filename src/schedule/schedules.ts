@@ -9,7 +9,6 @@ import type { App } from '../app.ts';
 import { DailyFetcher } from '../ingest/daily-fetch.ts';
 import { HighlightsScheduler, type HighlightsPoster } from '../highlights/scheduler.ts';
 
-
 export interface SchedulesOptions {
   app: App;
   poster: HighlightsPoster;

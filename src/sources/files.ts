@@ -17,7 +17,10 @@ export interface SourceBatch {
 /** A file that could not be read at all (malformed JSON, not an API response). */
 export class SourceFileError extends UserFacingError {
   override name = 'SourceFileError';
-  constructor(readonly file: string, problem: string) {
+  constructor(
+    readonly file: string,
+    problem: string,
+  ) {
     super(`${file}: ${problem}`);
   }
 }
@@ -30,14 +33,16 @@ export function papersFromApiResponse(source: string, json: unknown, day?: strin
   const entries = Array.isArray(json)
     ? json
     : typeof json === 'object' && json !== null && Array.isArray((json as { data?: unknown }).data)
-      ? ((json as { data: unknown[] }).data)
+      ? (json as { data: unknown[] }).data
       : undefined;
-  if (!entries) throw new SourceFileError(source, 'is not a Daily Papers API response (expected a JSON array of entries)');
+  if (!entries)
+    throw new SourceFileError(source, 'is not a Daily Papers API response (expected a JSON array of entries)');
   const batch: SourceBatch = { source, papers: [], skipped: [] };
   if (day) batch.day = day;
   entries.forEach((entry, i) => {
     try {
-      if (typeof entry === 'string') throw new EntryError('entry is a string, not an object (a Python repr of the entry?)');
+      if (typeof entry === 'string')
+        throw new EntryError('entry is a string, not an object (a Python repr of the entry?)');
       batch.papers.push(paperFromApiEntry(entry, day));
     } catch (err) {
       if (!(err instanceof EntryError)) throw err;
@@ -53,7 +58,10 @@ export async function readApiFile(file: string): Promise<SourceBatch> {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new SourceFileError(file, `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new SourceFileError(
+      file,
+      `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   let json: unknown;
   try {
@@ -69,7 +77,7 @@ export async function readApiFile(file: string): Promise<SourceBatch> {
  * are ignored, so a folder may also hold a README or a licence.
  */
 export async function listApiFiles(fileOrDir: string): Promise<string[]> {
-  let info;
+  let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(fileOrDir);
   } catch {

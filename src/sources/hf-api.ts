@@ -3,7 +3,6 @@
  * Entries are returned raw, exactly as the API sent them; turning them into `Paper`s happens elsewhere.
  */
 import { assertDate, daysInRange } from '../dates.ts';
-import { UserFacingError } from '../errors.ts';
 import { fetchJson, ResponseFormatError, type RetryInfo } from '../http.ts';
 
 export interface HfDailyPapersApiOptions {
@@ -27,7 +26,6 @@ export interface HfDailyPapersApiOptions {
   onRetry?: (info: RetryInfo) => void;
 }
 
-
 /** Safety stop in case a server ignores `p` and keeps sending the same full page. */
 const MAX_PAGES = 100;
 
@@ -49,7 +47,8 @@ export class HfDailyPapersApi {
     }
     this.endpoint = opts.endpoint.replace(/\/+$/, '');
     const pageSize = opts.pageSize ?? 100;
-    if (!Number.isInteger(pageSize) || pageSize < 1) throw new RangeError(`pageSize must be a positive integer, got ${pageSize}`);
+    if (!Number.isInteger(pageSize) || pageSize < 1)
+      throw new RangeError(`pageSize must be a positive integer, got ${pageSize}`);
     this.pageSize = pageSize;
     this.maxRangeDays = opts.maxRangeDays ?? 400;
     this.opts = opts;

@@ -8,7 +8,10 @@ import { papersFromPageText } from './page.ts';
  * Daily Papers page as a person copies it. One unreadable day file among many is reported through `onSkipped`
  * and the others are read; a single bad file is an error.
  */
-export async function readLocalSource(from: string, opts: { pageDate?: string; onSkipped?: (message: string) => void } = {}): Promise<SourceBatch[]> {
+export async function readLocalSource(
+  from: string,
+  opts: { pageDate?: string; onSkipped?: (message: string) => void } = {},
+): Promise<SourceBatch[]> {
   const files = await listApiFiles(from);
   const batches: SourceBatch[] = [];
   for (const file of files) {
@@ -17,7 +20,11 @@ export async function readLocalSource(from: string, opts: { pageDate?: string; o
         const text = await readFile(file, 'utf8');
         if (!/^\s*[[{]/.test(text)) {
           const batch = papersFromPageText(file, text, { date: opts.pageDate, today: todayUtc() });
-          if (!batch.papers.length) throw new SourceFileError(file, 'has no papers: expected JSON from the Daily Papers API, or the text of a Daily Papers page (a title line, then its abstract)');
+          if (!batch.papers.length)
+            throw new SourceFileError(
+              file,
+              'has no papers: expected JSON from the Daily Papers API, or the text of a Daily Papers page (a title line, then its abstract)',
+            );
           batches.push(batch);
           continue;
         }

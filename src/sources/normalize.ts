@@ -40,7 +40,9 @@ export function paperFromApiEntry(entry: unknown, day?: string): Paper {
   const submitted = str(p.submittedOnDailyAt)?.slice(0, 10);
   const date = day ?? submitted;
   if (!date || !DAY.test(date)) {
-    throw new EntryError(`paper ${id} has no digest date (name the file YYYY-MM-DD.json or keep paper.submittedOnDailyAt)`);
+    throw new EntryError(
+      `paper ${id} has no digest date (name the file YYYY-MM-DD.json or keep paper.submittedOnDailyAt)`,
+    );
   }
   const authors = Array.isArray(p.authors)
     ? p.authors.flatMap((a) => (isObj(a) && str(a.name) ? [normalizeSpace(a.name as string)] : []))

@@ -28,16 +28,23 @@ export function claimOnce(
   const where = keys.map((k) => `${k} = @${k}`).join(' AND ');
   const at = now.toISOString();
   const params = { ...key, ...extra, status: 'sending', claimed_at: at };
-  return db.transaction((): ClaimKind => {
-    const inserted = db
-      .prepare(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map((c) => `@${c}`).join(', ')}) ON CONFLICT(${keys.join(', ')}) DO NOTHING`)
-      .run(params);
-    if (inserted.changes) return 'claimed';
-    const row = db.prepare(`SELECT status, claimed_at FROM ${table} WHERE ${where}`).get(key) as { status: string; claimed_at: string };
-    if (row.status === 'sending' && now.getTime() - Date.parse(row.claimed_at) > (opts.staleMs ?? STALE_CLAIM_MS)) {
-      db.prepare(`UPDATE ${table} SET claimed_at = @claimed_at WHERE ${where}`).run({ ...key, claimed_at: at });
-      return 'stale';
-    }
-    return 'taken';
-  }).immediate();
+  return db
+    .transaction((): ClaimKind => {
+      const inserted = db
+        .prepare(
+          `INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map((c) => `@${c}`).join(', ')}) ON CONFLICT(${keys.join(', ')}) DO NOTHING`,
+        )
+        .run(params);
+      if (inserted.changes) return 'claimed';
+      const row = db.prepare(`SELECT status, claimed_at FROM ${table} WHERE ${where}`).get(key) as {
+        status: string;
+        claimed_at: string;
+      };
+      if (row.status === 'sending' && now.getTime() - Date.parse(row.claimed_at) > (opts.staleMs ?? STALE_CLAIM_MS)) {
+        db.prepare(`UPDATE ${table} SET claimed_at = @claimed_at WHERE ${where}`).run({ ...key, claimed_at: at });
+        return 'stale';
+      }
+      return 'taken';
+    })
+    .immediate();
 }

@@ -38,8 +38,11 @@ export class DeliveryLedger extends SqliteStore {
   notifiedAmong(paperIds: readonly string[]): Map<string, Set<string>> {
     const out = new Map<string, Set<string>>();
     if (!paperIds.length) return out;
-    const rows = this.stmt('SELECT user_id, paper_id FROM notified WHERE paper_id IN (SELECT value FROM json_each(?))').all(JSON.stringify(paperIds)) as {
-      user_id: string; paper_id: string;
+    const rows = this.stmt(
+      'SELECT user_id, paper_id FROM notified WHERE paper_id IN (SELECT value FROM json_each(?))',
+    ).all(JSON.stringify(paperIds)) as {
+      user_id: string;
+      paper_id: string;
     }[];
     for (const r of rows) (out.get(r.user_id) ?? out.set(r.user_id, new Set()).get(r.user_id)!).add(r.paper_id);
     return out;
@@ -47,7 +50,9 @@ export class DeliveryLedger extends SqliteStore {
 
   /** Record papers as told to the user (papers already recorded keep their first day). */
   markNotified(userId: string, day: string, paperIds: readonly string[], now: Date): void {
-    const ins = this.stmt('INSERT INTO notified (user_id, paper_id, day, notified_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
+    const ins = this.stmt(
+      'INSERT INTO notified (user_id, paper_id, day, notified_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+    );
     this.db.transaction(() => {
       const at = now.toISOString();
       for (const id of paperIds) ins.run(userId, id, day, at);
@@ -73,10 +78,12 @@ export class DeliveryLedger extends SqliteStore {
     return this.db.transaction(() => {
       const r =
         outcome.status === 'sent'
-          ? this.stmt(`UPDATE deliveries SET status = 'sent', message_id = ?, error = NULL WHERE user_id = ? AND day = ? AND status = 'sending'`)
-              .run(outcome.messageId ?? null, userId, day)
-          : this.stmt(`UPDATE deliveries SET status = 'failed', error = ? WHERE user_id = ? AND day = ? AND status = 'sending'`)
-              .run(outcome.error, userId, day);
+          ? this.stmt(
+              `UPDATE deliveries SET status = 'sent', message_id = ?, error = NULL WHERE user_id = ? AND day = ? AND status = 'sending'`,
+            ).run(outcome.messageId ?? null, userId, day)
+          : this.stmt(
+              `UPDATE deliveries SET status = 'failed', error = ? WHERE user_id = ? AND day = ? AND status = 'sending'`,
+            ).run(outcome.error, userId, day);
       // A message that went out is recorded even if its claim was taken over meanwhile: it was seen.
       if (outcome.status === 'sent') this.markNotified(userId, day, outcome.paperIds, now);
       return r.changes === 1;
@@ -84,9 +91,25 @@ export class DeliveryLedger extends SqliteStore {
   }
 
   get(userId: string, day: string): Delivery | undefined {
-    const r = this.stmt('SELECT * FROM deliveries WHERE user_id = ? AND day = ?').get(userId, day) as {
-      user_id: string; day: string; status: DeliveryStatus; message_id: string | null; error: string | null; claimed_at: string;
-    } | undefined;
-    return r && { userId: r.user_id, day: r.day, status: r.status, messageId: r.message_id, error: r.error, claimedAt: r.claimed_at };
+    const r = this.stmt('SELECT * FROM deliveries WHERE user_id = ? AND day = ?').get(userId, day) as
+      | {
+          user_id: string;
+          day: string;
+          status: DeliveryStatus;
+          message_id: string | null;
+          error: string | null;
+          claimed_at: string;
+        }
+      | undefined;
+    return (
+      r && {
+        userId: r.user_id,
+        day: r.day,
+        status: r.status,
+        messageId: r.message_id,
+        error: r.error,
+        claimedAt: r.claimed_at,
+      }
+    );
   }
 }

@@ -56,11 +56,18 @@ export class GuildSettingsStore extends SqliteStore {
   }
 
   enabledGuilds(): GuildSettings[] {
-    return (this.stmt('SELECT * FROM guild_settings WHERE enabled = 1 ORDER BY guild_id').all() as SettingsRow[]).map(toSettings);
+    return (this.stmt('SELECT * FROM guild_settings WHERE enabled = 1 ORDER BY guild_id').all() as SettingsRow[]).map(
+      toSettings,
+    );
   }
 
   disable(guildId: string, now: Date): boolean {
-    return this.stmt('UPDATE guild_settings SET enabled = 0, updated_at = ? WHERE guild_id = ? AND enabled = 1').run(now.toISOString(), guildId).changes > 0;
+    return (
+      this.stmt('UPDATE guild_settings SET enabled = 0, updated_at = ? WHERE guild_id = ? AND enabled = 1').run(
+        now.toISOString(),
+        guildId,
+      ).changes > 0
+    );
   }
 
   /**
@@ -71,7 +78,10 @@ export class GuildSettingsStore extends SqliteStore {
   setSubscriptionChannel(guildId: string, channelId: string | null, now: Date = new Date()): void {
     const at = now.toISOString();
     if (channelId === null) {
-      this.stmt('UPDATE guild_settings SET subscription_channel_id = NULL, updated_at = ? WHERE guild_id = ?').run(at, guildId);
+      this.stmt('UPDATE guild_settings SET subscription_channel_id = NULL, updated_at = ? WHERE guild_id = ?').run(
+        at,
+        guildId,
+      );
       return;
     }
     this.stmt(
@@ -83,7 +93,9 @@ export class GuildSettingsStore extends SqliteStore {
 
   /** The channel a server allows subscription messages in, if any. */
   subscriptionChannel(guildId: string): string | undefined {
-    const r = this.stmt('SELECT subscription_channel_id AS c FROM guild_settings WHERE guild_id = ?').get(guildId) as { c: string | null } | undefined;
+    const r = this.stmt('SELECT subscription_channel_id AS c FROM guild_settings WHERE guild_id = ?').get(guildId) as
+      | { c: string | null }
+      | undefined;
     return r?.c ?? undefined;
   }
 }

@@ -53,14 +53,24 @@ export class HighlightsStore extends SqliteStore {
    * a `sending` claim older than `staleMs` comes back as `stale` to the one caller that takes it over.
    */
   claimPost(guildId: string, day: string, channelId: string, now: Date, staleMs = STALE_CLAIM_MS): Claim {
-    const kind = claimOnce(this.db, 'posts', { guild_id: guildId, day }, now, { extra: { channel_id: channelId }, staleMs });
+    const kind = claimOnce(this.db, 'posts', { guild_id: guildId, day }, now, {
+      extra: { channel_id: channelId },
+      staleMs,
+    });
     return kind === 'claimed' ? { kind } : { kind, record: this.post(guildId, day)! };
   }
 
   finishPost(guildId: string, day: string, result: { messageId: string } | { error: string }, now: Date): void {
     this.stmt(
       `UPDATE posts SET status = ?, message_id = ?, error = ?, finished_at = ? WHERE guild_id = ? AND day = ?`,
-    ).run('messageId' in result ? 'sent' : 'failed', 'messageId' in result ? result.messageId : null, 'error' in result ? result.error : null, now.toISOString(), guildId, day);
+    ).run(
+      'messageId' in result ? 'sent' : 'failed',
+      'messageId' in result ? result.messageId : null,
+      'error' in result ? result.error : null,
+      now.toISOString(),
+      guildId,
+      day,
+    );
   }
 
   post(guildId: string, day: string): PostRecord | undefined {
@@ -75,14 +85,21 @@ export class HighlightsStore extends SqliteStore {
   // --- notices for admins ---------------------------------------------------------------------------------------
 
   addNotice(guildId: string, text: string, now: Date): void {
-    this.stmt('INSERT INTO admin_notices (guild_id, text, created_at) VALUES (?, ?, ?)').run(guildId, text, now.toISOString());
+    this.stmt('INSERT INTO admin_notices (guild_id, text, created_at) VALUES (?, ?, ?)').run(
+      guildId,
+      text,
+      now.toISOString(),
+    );
   }
 
   /** Undelivered notices of a server, marked delivered: each is told once. */
   takeNotices(guildId: string, now: Date): string[] {
     return this.db.transaction(() => {
-      const rows = this.stmt('SELECT id, text FROM admin_notices WHERE guild_id = ? AND delivered_at IS NULL ORDER BY id').all(guildId) as { id: number; text: string }[];
-      for (const r of rows) this.stmt('UPDATE admin_notices SET delivered_at = ? WHERE id = ?').run(now.toISOString(), r.id);
+      const rows = this.stmt(
+        'SELECT id, text FROM admin_notices WHERE guild_id = ? AND delivered_at IS NULL ORDER BY id',
+      ).all(guildId) as { id: number; text: string }[];
+      for (const r of rows)
+        this.stmt('UPDATE admin_notices SET delivered_at = ? WHERE id = ?').run(now.toISOString(), r.id);
       return rows.map((r) => r.text);
     })();
   }

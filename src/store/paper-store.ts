@@ -58,8 +58,19 @@ function rowToPaper(r: PaperRow): Paper {
 /** Canonical hash of a whole record, independent of property order. */
 function recordHash(p: Paper): string {
   return contentHash(
-    JSON.stringify([p.id, p.date, p.title, p.abstract, p.authors, p.upvotes, p.comments, p.githubUrl ?? null,
-      p.projectUrl ?? null, p.aiSummary ?? null, p.aiKeywords ?? null]),
+    JSON.stringify([
+      p.id,
+      p.date,
+      p.title,
+      p.abstract,
+      p.authors,
+      p.upvotes,
+      p.comments,
+      p.githubUrl ?? null,
+      p.projectUrl ?? null,
+      p.aiSummary ?? null,
+      p.aiKeywords ?? null,
+    ]),
   );
 }
 
@@ -74,6 +85,7 @@ interface Sighting {
  */
 function fold(prev: Sighting | undefined, next: Paper): Sighting {
   if (!prev) return { paper: next, lastSeen: next.date };
+  // biome-ignore lint/complexity/useMathMinMax: the dates are YYYY-MM-DD strings, compared as strings
   const date = prev.paper.date < next.date ? prev.paper.date : next.date;
   if (prev.lastSeen > next.date) return { paper: { ...prev.paper, date }, lastSeen: prev.lastSeen };
   return { paper: { ...next, date }, lastSeen: next.date };
@@ -90,7 +102,10 @@ export class PaperStore extends SqliteStore {
   }
 
   setMeta(key: string, value: string): void {
-    this.stmt('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.stmt('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(
+      key,
+      value,
+    );
   }
 
   /** Add or update papers (sightings from any number of days) in one transaction. */
@@ -131,10 +146,20 @@ export class PaperStore extends SqliteStore {
           continue;
         }
         const r = insert.get({
-          id: p.id, date: p.date, title: p.title, abstract: p.abstract, authors: JSON.stringify(p.authors),
-          upvotes: p.upvotes, comments: p.comments, github_url: p.githubUrl ?? null, project_url: p.projectUrl ?? null,
-          ai_summary: p.aiSummary ?? null, ai_keywords: p.aiKeywords ? JSON.stringify(p.aiKeywords) : null,
-          last_seen: state!.lastSeen, record_hash: hash, updated_at: now,
+          id: p.id,
+          date: p.date,
+          title: p.title,
+          abstract: p.abstract,
+          authors: JSON.stringify(p.authors),
+          upvotes: p.upvotes,
+          comments: p.comments,
+          github_url: p.githubUrl ?? null,
+          project_url: p.projectUrl ?? null,
+          ai_summary: p.aiSummary ?? null,
+          ai_keywords: p.aiKeywords ? JSON.stringify(p.aiKeywords) : null,
+          last_seen: state!.lastSeen,
+          record_hash: hash,
+          updated_at: now,
         }) as { n: number };
         const textChanged = !row || row.title !== p.title || row.abstract !== p.abstract;
         if (textChanged) {
@@ -210,7 +235,9 @@ export class PaperStore extends SqliteStore {
 
   /** The latest digest day on or before `day` (default: the latest of all). */
   latestDay(day?: string): string | undefined {
-    const row = this.stmt('SELECT MAX(date) AS d FROM papers WHERE date <= ?').get(day ?? '9999-99-99') as { d: string | null };
+    const row = this.stmt('SELECT MAX(date) AS d FROM papers WHERE date <= ?').get(day ?? '9999-99-99') as {
+      d: string | null;
+    };
     return row.d ?? undefined;
   }
 
@@ -229,7 +256,12 @@ export class PaperStore extends SqliteStore {
   }
 
   countBetween(range: DateRange): number {
-    return (this.stmt('SELECT COUNT(*) AS n FROM papers WHERE date >= ? AND date <= ?').get(range.since ?? '0000-00-00', range.until ?? '9999-99-99') as { n: number }).n;
+    return (
+      this.stmt('SELECT COUNT(*) AS n FROM papers WHERE date >= ? AND date <= ?').get(
+        range.since ?? '0000-00-00',
+        range.until ?? '9999-99-99',
+      ) as { n: number }
+    ).n;
   }
 
   /** Papers whose id or title contains `text` (case-insensitive), for autocomplete; title starts rank first. */
@@ -271,13 +303,17 @@ export class PaperStore extends SqliteStore {
     const rows = this.stmt(
       `SELECT p.id FROM papers_fts f JOIN papers p ON p.n = f.rowid
        WHERE papers_fts MATCH ? AND f.rowid IN (SELECT n FROM papers WHERE id IN (SELECT value FROM json_each(?)))`,
-    ).pluck().all(match, JSON.stringify(paperIds)) as string[];
+    )
+      .pluck()
+      .all(match, JSON.stringify(paperIds)) as string[];
     return new Set(rows);
   }
 
   stats(): StoreStats {
     const p = this.db
-      .prepare('SELECT COUNT(*) AS papers, COUNT(DISTINCT date) AS days, MIN(date) AS "from", MAX(date) AS "to" FROM papers')
+      .prepare(
+        'SELECT COUNT(*) AS papers, COUNT(DISTINCT date) AS days, MIN(date) AS "from", MAX(date) AS "to" FROM papers',
+      )
       .get() as { papers: number; days: number; from: string | null; to: string | null };
     const c = this.stmt('SELECT COUNT(*) AS chunks FROM chunks').get() as { chunks: number };
     return { papers: p.papers, chunks: c.chunks, days: p.days, from: p.from, to: p.to };

@@ -20,7 +20,10 @@ export type SubscriptionErrorCode = 'duplicate' | 'limit' | 'not-found' | 'chann
 /** A request the store refuses; the message is for the user. (Invalid topics throw `TopicError`.) */
 export class SubscriptionError extends UserFacingError {
   override name = 'SubscriptionError';
-  constructor(readonly code: SubscriptionErrorCode, message: string) {
+  constructor(
+    readonly code: SubscriptionErrorCode,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -94,7 +97,10 @@ export class SubscriptionStore extends SqliteStore {
   }
 
   private ensureSubscriber(userId: string): void {
-    this.stmt('INSERT INTO subscribers (user_id, created_at) VALUES (?, ?) ON CONFLICT(user_id) DO NOTHING').run(userId, this.iso());
+    this.stmt('INSERT INTO subscribers (user_id, created_at) VALUES (?, ?) ON CONFLICT(user_id) DO NOTHING').run(
+      userId,
+      this.iso(),
+    );
   }
 
   // ---- topics -------------------------------------------------------------------------------------------------
@@ -117,7 +123,11 @@ export class SubscriptionStore extends SqliteStore {
         );
       }
       const createdAt = this.iso();
-      const r = this.stmt('INSERT INTO subscriptions (user_id, topic, created_at) VALUES (?, ?, ?)').run(userId, parsed.text, createdAt);
+      const r = this.stmt('INSERT INTO subscriptions (user_id, topic, created_at) VALUES (?, ?, ?)').run(
+        userId,
+        parsed.text,
+        createdAt,
+      );
       const subscription = { id: Number(r.lastInsertRowid), userId, topic: parsed.text, createdAt };
       return { subscription, count: existing.length + 1 };
     })();
@@ -128,7 +138,11 @@ export class SubscriptionStore extends SqliteStore {
     const key = topicKey(topic);
     return this.db.transaction(() => {
       const found = this.list(userId).find((s) => topicKey(s.topic) === key || s.topic === topic.trim());
-      if (!found) throw new SubscriptionError('not-found', `You do not follow "${topic.trim()}". /subscriptions lists your topics.`);
+      if (!found)
+        throw new SubscriptionError(
+          'not-found',
+          `You do not follow "${topic.trim()}". /subscriptions lists your topics.`,
+        );
       this.stmt('DELETE FROM subscriptions WHERE id = ?').run(found.id);
       return found;
     })();
@@ -136,8 +150,13 @@ export class SubscriptionStore extends SqliteStore {
 
   /** A user's topics, oldest first. */
   list(userId: string): Subscription[] {
-    const rows = this.stmt('SELECT id, user_id, topic, created_at FROM subscriptions WHERE user_id = ? ORDER BY id').all(userId) as {
-      id: number; user_id: string; topic: string; created_at: string;
+    const rows = this.stmt(
+      'SELECT id, user_id, topic, created_at FROM subscriptions WHERE user_id = ? ORDER BY id',
+    ).all(userId) as {
+      id: number;
+      user_id: string;
+      topic: string;
+      created_at: string;
     }[];
     return rows.map((r) => ({ id: r.id, userId: r.user_id, topic: r.topic, createdAt: r.created_at }));
   }
@@ -145,7 +164,10 @@ export class SubscriptionStore extends SqliteStore {
   /** Every subscription (admin and CLI use), by user then age. */
   listAll(): Subscription[] {
     const rows = this.stmt('SELECT id, user_id, topic, created_at FROM subscriptions ORDER BY user_id, id').all() as {
-      id: number; user_id: string; topic: string; created_at: string;
+      id: number;
+      user_id: string;
+      topic: string;
+      created_at: string;
     }[];
     return rows.map((r) => ({ id: r.id, userId: r.user_id, topic: r.topic, createdAt: r.created_at }));
   }
@@ -160,7 +182,8 @@ export class SubscriptionStore extends SqliteStore {
   /** Pause or resume all of a user's topics. Throws `not-found` for a user who never subscribed. */
   setPaused(userId: string, paused: boolean): void {
     const r = this.stmt('UPDATE subscribers SET paused = ? WHERE user_id = ?').run(paused ? 1 : 0, userId);
-    if (!r.changes) throw new SubscriptionError('not-found', 'You have no subscriptions yet. Follow a topic with /subscribe first.');
+    if (!r.changes)
+      throw new SubscriptionError('not-found', 'You have no subscriptions yet. Follow a topic with /subscribe first.');
   }
 
   /**
@@ -178,7 +201,11 @@ export class SubscriptionStore extends SqliteStore {
         }
       }
       this.ensureSubscriber(userId);
-      this.stmt('UPDATE subscribers SET delivery = ?, guild_id = ? WHERE user_id = ?').run(mode, mode === 'channel' ? guildId! : null, userId);
+      this.stmt('UPDATE subscribers SET delivery = ?, guild_id = ? WHERE user_id = ?').run(
+        mode,
+        mode === 'channel' ? guildId! : null,
+        userId,
+      );
     })();
   }
 
@@ -208,15 +235,18 @@ export class SubscriptionStore extends SqliteStore {
   addNotice(userId: string, text: string): void {
     this.db.transaction(() => {
       this.ensureSubscriber(userId);
-      this.stmt(`UPDATE subscribers SET notice = CASE WHEN notice IS NULL OR notice = '' THEN ? ELSE notice || char(10) || ? END WHERE user_id = ?`)
-        .run(text, text, userId);
+      this.stmt(
+        `UPDATE subscribers SET notice = CASE WHEN notice IS NULL OR notice = '' THEN ? ELSE notice || char(10) || ? END WHERE user_id = ?`,
+      ).run(text, text, userId);
     })();
   }
 
   /** The waiting notice, once: it is cleared as it is returned. */
   takeNotice(userId: string): string | undefined {
     return this.db.transaction(() => {
-      const r = this.stmt('SELECT notice FROM subscribers WHERE user_id = ?').get(userId) as { notice: string | null } | undefined;
+      const r = this.stmt('SELECT notice FROM subscribers WHERE user_id = ?').get(userId) as
+        | { notice: string | null }
+        | undefined;
       if (!r?.notice) return undefined;
       this.stmt('UPDATE subscribers SET notice = NULL WHERE user_id = ?').run(userId);
       return r.notice;
@@ -246,7 +276,14 @@ export class SubscriptionStore extends SqliteStore {
        FROM subscriptions s JOIN subscribers b ON b.user_id = s.user_id
        LEFT JOIN guild_settings g ON g.guild_id = b.guild_id
        WHERE b.paused = 0 ORDER BY s.user_id, s.id`,
-    ).all() as { user_id: string; topic: string; delivery: string; guild_id: string | null; dm_closed_at: string | null; channel_id: string | null }[];
+    ).all() as {
+      user_id: string;
+      topic: string;
+      delivery: string;
+      guild_id: string | null;
+      dm_closed_at: string | null;
+      channel_id: string | null;
+    }[];
     const out: ActiveSubscriber[] = [];
     for (const r of rows) {
       let last = out[out.length - 1];
@@ -267,6 +304,10 @@ export class SubscriptionStore extends SqliteStore {
 
   /** Whether a server allows subscription messages in a channel (set in GuildSettingsStore). */
   private allowsChannel(guildId: string): boolean {
-    return !!(this.stmt('SELECT subscription_channel_id AS c FROM guild_settings WHERE guild_id = ?').get(guildId) as { c: string | null } | undefined)?.c;
+    return !!(
+      this.stmt('SELECT subscription_channel_id AS c FROM guild_settings WHERE guild_id = ?').get(guildId) as
+        | { c: string | null }
+        | undefined
+    )?.c;
   }
 }

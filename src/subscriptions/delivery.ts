@@ -63,11 +63,16 @@ export interface DeliveryReport {
  * once per user ever, whatever the number of runs, re-ingests or restarts (the DeliveryLedger). Call it after the
  * day was ingested (with the app's corpus statistics reset); it never throws for one user's failure.
  */
-export async function deliverDay(deps: DeliveryDeps, day: string, opts: { concurrency?: number } = {}): Promise<DeliveryReport> {
+export async function deliverDay(
+  deps: DeliveryDeps,
+  day: string,
+  opts: { concurrency?: number } = {},
+): Promise<DeliveryReport> {
   const { subscriptions: subs, deliveries, sender, log } = deps;
   const now = deps.now ?? (() => new Date());
   const plan = await planNotifications({ subscriptions: subs, deliveries, papers: deps.papers }, deps.matcher, day, {
-    onInvalidTopic: (userId, topic, error) => log.warn('subscriptions.invalid_topic', { user: userId, topic, error: error.message }),
+    onInvalidTopic: (userId, topic, error) =>
+      log.warn('subscriptions.invalid_topic', { user: userId, topic, error: error.message }),
   });
   const report: DeliveryReport = { day, planned: plan.length, sent: 0, dmClosed: 0, failed: 0, skipped: 0 };
   const limit = pLimit(opts.concurrency ?? DEFAULT_CONCURRENCY);

@@ -113,7 +113,11 @@ export class TopicMatcher {
    * The papers each topic matches, best first, in the order of `topics` (a topic given twice is computed once).
    * Topics given as text are parsed here and throw `TopicError` if invalid.
    */
-  async match(topics: readonly (string | Topic)[], papers: readonly Paper[], opts: MatchOptions = {}): Promise<TopicMatches[]> {
+  async match(
+    topics: readonly (string | Topic)[],
+    papers: readonly Paper[],
+    opts: MatchOptions = {},
+  ): Promise<TopicMatches[]> {
     const threshold = opts.threshold ?? this.threshold;
     const parsed = topics.map((t) => (typeof t === 'string' ? this.parse(t) : t));
     const prepared = await this.prepareTopics(parsed);
@@ -150,7 +154,8 @@ export class TopicMatcher {
         if (yes) byKey.get(pt.topic.key)!.push({ ...m, reason: `${m.reason}, confirmed by the language model` });
       }
     }
-    for (const matches of byKey.values()) matches.sort((a, b) => b.score - a.score || b.paper.upvotes - a.paper.upvotes);
+    for (const matches of byKey.values())
+      matches.sort((a, b) => b.score - a.score || b.paper.upvotes - a.paper.upvotes);
     return prepared.map((pt, i) => ({ topic: parsed[i]!, matches: byKey.get(pt.topic.key)! })); // as this caller wrote it
   }
 
@@ -198,14 +203,18 @@ export class TopicMatcher {
   }
 
   private corpusProfiles(): TopicProfiles | undefined {
-    if (this.profiles === undefined) this.profiles = this.vectorIndex ? (TopicProfiles.build(this.store, this.vectorIndex) ?? null) : null;
+    if (this.profiles === undefined)
+      this.profiles = this.vectorIndex ? (TopicProfiles.build(this.store, this.vectorIndex) ?? null) : null;
     return this.profiles ?? undefined;
   }
 
   private async preparePapers(papers: readonly Paper[]): Promise<PreparedPaper[]> {
     const out = papers.map(preparePaper);
     if (this.vectorIndex) for (const pp of out) pp.centroid = this.vectorIndex.centroidOf(pp.paper.id);
-    const titles = await this.embed(papers.map((p) => p.title), 'document');
+    const titles = await this.embed(
+      papers.map((p) => p.title),
+      'document',
+    );
     out.forEach((pp, i) => (pp.title = titles[i]));
     return out;
   }
@@ -232,7 +241,9 @@ export class TopicMatcher {
     if (topic.kind === 'author') {
       const q = topic.tokens;
       const last = q[q.length - 1];
-      const hit = pp.authors.find((a) => a.tokens[a.tokens.length - 1] === last && q.every((t) => a.tokens.includes(t)));
+      const hit = pp.authors.find(
+        (a) => a.tokens[a.tokens.length - 1] === last && q.every((t) => a.tokens.includes(t)),
+      );
       if (!hit || 1 < threshold) return undefined;
       return { paper: pp.paper, score: 1, matched: [hit.name], reason: `author ${hit.name}` };
     }

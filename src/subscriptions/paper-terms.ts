@@ -32,7 +32,11 @@ export function preparePaper(paper: Paper): PreparedPaper {
   const abstract = stemTokens(paper.abstract);
   const tf = new Map<string, number>();
   const pairTf = new Map<string, number>();
-  for (const [tokens, w] of [[title, FIELD_WEIGHT.title], [summary, FIELD_WEIGHT.summary], [abstract, FIELD_WEIGHT.abstract]] as const) {
+  for (const [tokens, w] of [
+    [title, FIELD_WEIGHT.title],
+    [summary, FIELD_WEIGHT.summary],
+    [abstract, FIELD_WEIGHT.abstract],
+  ] as const) {
     for (let i = 0; i < tokens.length; i++) {
       const a = tokens[i]!;
       if (a === BOUNDARY) continue;

@@ -92,13 +92,19 @@ export async function planNotifications(
         let pp = byPaper.get(m.paper.id);
         if (!pp) byPaper.set(m.paper.id, (pp = { paper: m.paper, topics: [] }));
         // The user's own wording of the topic; a topic written twice differently is listed once.
-        if (!pp.topics.some((x) => x.topic === t.text)) pp.topics.push({ topic: t.text, score: m.score, reason: m.reason });
+        if (!pp.topics.some((x) => x.topic === t.text))
+          pp.topics.push({ topic: t.text, score: m.score, reason: m.reason });
       }
     }
     if (!byPaper.size) return;
     const list = [...byPaper.values()];
     for (const pp of list) pp.topics.sort((a, b) => b.score - a.score);
-    list.sort((a, b) => b.topics[0]!.score - a.topics[0]!.score || b.paper.upvotes - a.paper.upvotes || a.paper.id.localeCompare(b.paper.id));
+    list.sort(
+      (a, b) =>
+        b.topics[0]!.score - a.topics[0]!.score ||
+        b.paper.upvotes - a.paper.upvotes ||
+        a.paper.id.localeCompare(b.paper.id),
+    );
     out.push({ userId: s.userId, day, target: s.target, papers: list });
   });
   return out;

@@ -78,7 +78,10 @@ export class TopicProfiles {
 
   /** The profile of a topic given as its alternative wordings, each a list of phrases; undefined: too few anchors. */
   profile(alternatives: string[][][]): Profile | undefined {
-    const anchors = this.store.papersAbout(alternatives).map((id) => this.papers.get(id)).filter((v): v is Float32Array => !!v);
+    const anchors = this.store
+      .papersAbout(alternatives)
+      .map((id) => this.papers.get(id))
+      .filter((v): v is Float32Array => !!v);
     if (anchors.length < MIN_ANCHORS) return undefined;
     const d = this.dim;
     const diff = new Float64Array(d);

@@ -59,7 +59,10 @@ export function anchorPhrases(topic: Extract<Topic, { kind: 'semantic' }>): stri
       let cur: string[] = [];
       for (const w of [...run.words, '']) {
         if (w && !GENERIC.has(w)) cur.push(w);
-        else if (cur.length) (phrases.push(cur), (cur = []));
+        else if (cur.length) {
+          phrases.push(cur);
+          cur = [];
+        }
       }
     }
     return phrases;

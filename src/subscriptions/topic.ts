@@ -43,7 +43,10 @@ export type Topic =
 
 /** Lower-case, accents removed. */
 export function fold(s: string): string {
-  return s.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase();
+  return s
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .toLowerCase();
 }
 
 /** Word tokens (letters and digits) of folded text: how names and phrases are compared. */
@@ -62,7 +65,9 @@ export function parseTopic(input: string): Topic {
   const text = input.replace(/[\s\p{Cc}]+/gu, ' ').trim();
   if (!text) throw new TopicError(`The topic is empty. Write ${EXAMPLES}.`);
   if ([...text].length > MAX_TOPIC_LENGTH) {
-    throw new TopicError(`A topic is at most ${MAX_TOPIC_LENGTH} characters; this one has ${[...text].length}. Shorten it.`);
+    throw new TopicError(
+      `A topic is at most ${MAX_TOPIC_LENGTH} characters; this one has ${[...text].length}. Shorten it.`,
+    );
   }
   const form = FORM.exec(text);
   if (form) {
@@ -81,7 +86,9 @@ function unquote(formName: string, rest: string): string {
   const quotes = rest.match(QUOTES) ?? [];
   if (!quotes.length) return rest;
   if (quotes.length !== 2 || rest.length < 2 || !QUOTE.test(rest[0]!) || !QUOTE.test(rest[rest.length - 1]!)) {
-    throw new TopicError(`Unbalanced quotes in ${formName}:${rest}. Put the whole value in one pair of quotes, e.g. ${formName}:"Jane Doe".`);
+    throw new TopicError(
+      `Unbalanced quotes in ${formName}:${rest}. Put the whole value in one pair of quotes, e.g. ${formName}:"Jane Doe".`,
+    );
   }
   return rest.slice(1, -1).trim();
 }
@@ -96,13 +103,16 @@ function parseForm(kind: 'keyword' | 'author', formName: string, rest: string, t
     return { kind, text, key: `author:${tokens.join(' ')}`, name: value, tokens };
   }
   const tokens = nameTokens(value);
-  if (!tokens.length) throw new TopicError(`${formName}: needs words to look for, e.g. keyword:"speculative decoding".`);
+  if (!tokens.length)
+    throw new TopicError(`${formName}: needs words to look for, e.g. keyword:"speculative decoding".`);
   return { kind, text, key: `keyword:${tokens.join(' ')}`, phrase: value, stems: tokens.map(stem) };
 }
 
 function parsePlain(text: string): Topic {
-  if (((text.match(QUOTES) ?? []).length) % 2) {
-    throw new TopicError(`Unbalanced quotes in "${text}". Write plain words, or keyword:"exact phrase" for an exact phrase.`);
+  if ((text.match(QUOTES) ?? []).length % 2) {
+    throw new TopicError(
+      `Unbalanced quotes in "${text}". Write plain words, or keyword:"exact phrase" for an exact phrase.`,
+    );
   }
   let depth = 0;
   for (const c of text) {
@@ -110,13 +120,20 @@ function parsePlain(text: string): Topic {
     if (depth < 0 || depth > 1) break;
   }
   if (depth !== 0) {
-    throw new TopicError(`Unbalanced parentheses in "${text}". Use them once, for an alias: retrieval-augmented generation (RAG).`);
+    throw new TopicError(
+      `Unbalanced parentheses in "${text}". Use them once, for an alias: retrieval-augmented generation (RAG).`,
+    );
   }
   const main = text.replace(/\([^)]*\)/g, ' ');
   const aliases = [...text.matchAll(/\(([^)]*)\)/g)].map((m) => m[1]!);
   const alternatives = [...conjuncts(main), ...aliases].map(runsOf).filter((runs) => runs.length > 0);
-  if (!alternatives.length || !alternatives.some((runs) => runs.some((r) => r.words.some((w) => queryTerms(w).length)))) {
-    throw new TopicError(`"${text}" has no words to match on, only common ones. Name the subject, e.g. "speculative decoding".`);
+  if (
+    !alternatives.length ||
+    !alternatives.some((runs) => runs.some((r) => r.words.some((w) => queryTerms(w).length)))
+  ) {
+    throw new TopicError(
+      `"${text}" has no words to match on, only common ones. Name the subject, e.g. "speculative decoding".`,
+    );
   }
   return { kind: 'semantic', text, key: nameTokens(text).join(' '), alternatives };
 }
@@ -131,7 +148,10 @@ const QUALIFIER = /^(.*?\S)\s+((?:in|for|of|on|with|from|under|via|at|to)\s+.+)$
  * "uncertainty and calibration in LLMs" is uncertainty in LLMs or calibration in LLMs.
  */
 export function conjuncts(text: string): string[] {
-  const parts = text.split(CONJUNCTION).map((p) => p.trim()).filter(Boolean);
+  const parts = text
+    .split(CONJUNCTION)
+    .map((p) => p.trim())
+    .filter(Boolean);
   if (parts.length < 2) return [text];
   const q = QUALIFIER.exec(parts[parts.length - 1]!);
   const qualifier = q ? ` ${q[2]}` : '';
@@ -141,8 +161,10 @@ export function conjuncts(text: string): string[] {
   const last = words(parts[parts.length - 1]!);
   return parts.map((p, i) => {
     const w = words(p);
-    if (w.length === 1 && i < parts.length - 1 && last.length > 1) p = `${p} ${last[last.length - 1]}`; // speech (models)
-    else if (w.length === 1 && i > 0 && first.length > 1 && !QUALIFIER.test(parts[0]!)) p = `${first.slice(0, -1).join(' ')} ${p}`; // (jailbreak) defenses
+    if (w.length === 1 && i < parts.length - 1 && last.length > 1)
+      p = `${p} ${last[last.length - 1]}`; // speech (models)
+    else if (w.length === 1 && i > 0 && first.length > 1 && !QUALIFIER.test(parts[0]!))
+      p = `${first.slice(0, -1).join(' ')} ${p}`; // (jailbreak) defenses
     return QUALIFIER.test(p) ? p : p + qualifier;
   });
 }

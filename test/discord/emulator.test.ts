@@ -143,7 +143,11 @@ describe('commands', () => {
   it('registers global and guild commands, keeping ids across re-registration', async () => {
     expect(emu.commands().map((c) => c.name)).toEqual(['ask', 'subscribe', 'digest']);
     const put = await emu.waitForRequest({ method: 'PUT', path: `/applications/${emu.applicationId}/commands` });
-    expect(put.body[0]).toMatchObject({ name: 'ask', type: 1, options: [{ type: 3, name: 'question', required: true }] });
+    expect(put.body[0]).toMatchObject({
+      name: 'ask',
+      type: 1,
+      options: [{ type: 3, name: 'question', required: true }],
+    });
 
     const askId = emu.commands()[0]!.id;
     const again = await client.application!.commands.set(commandDefs);
@@ -158,8 +162,8 @@ describe('commands', () => {
   });
 
   it('answers an invalid definition with 400 {code: 50035} like Discord', async () => {
-    const err = await client.application!.commands
-      .set([{ name: 'Bad Name', description: 'x' }], emu.defaults.guildId)
+    const err = await client
+      .application!.commands.set([{ name: 'Bad Name', description: 'x' }], emu.defaults.guildId)
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DiscordAPIError);
     expect((err as DiscordAPIError).code).toBe(50035);
@@ -213,7 +217,8 @@ describe('interactions', () => {
 
   it('ephemeral reply carries flags 64 and stays out of the channel', async () => {
     handler = async (i) => {
-      if (i.isChatInputCommand()) await i.reply({ content: `Subscribed to **${i.options.getString('topic')}**`, flags: MessageFlags.Ephemeral });
+      if (i.isChatInputCommand())
+        await i.reply({ content: `Subscribed to **${i.options.getString('topic')}**`, flags: MessageFlags.Ephemeral });
     };
     const before = emu.getMessages(emu.defaults.channelId).length;
     const it = emu.interact(emu.chatInput('subscribe', { topic: 'rust' }));
@@ -234,7 +239,12 @@ describe('interactions', () => {
     const cb = await it.callback();
     expect(cb.body).toEqual({
       type: 8,
-      data: { choices: [{ name: 'javascript', value: 'javascript' }, { name: 'java', value: 'java' }] },
+      data: {
+        choices: [
+          { name: 'javascript', value: 'javascript' },
+          { name: 'java', value: 'java' },
+        ],
+      },
     });
     expect(it.state.choices).toHaveLength(2);
   });
@@ -262,7 +272,9 @@ describe('interactions', () => {
         await i.update({ content: 'Subscribed!', components: [] });
       }
     };
-    const cmd = emu.interact(emu.chatInput('digest', { query: 'moe', limit: 3, semantic: true }, { subcommand: 'search' }));
+    const cmd = emu.interact(
+      emu.chatInput('digest', { query: 'moe', limit: 3, semantic: true }, { subcommand: 'search' }),
+    );
     const follow = await cmd.followup();
     expect(follow.query.wait).toBe('true');
     expect(seen).toEqual({ sub: 'search', query: 'moe', limit: 3, semantic: true });
@@ -297,7 +309,10 @@ describe('interactions', () => {
     handler = async (i) => {
       if (!i.isChatInputCommand()) return;
       await i.deferReply();
-      await i.editReply({ content: 'report', files: [new AttachmentBuilder(Buffer.from('a,b\n1,2\n'), { name: 'report.csv' })] });
+      await i.editReply({
+        content: 'report',
+        files: [new AttachmentBuilder(Buffer.from('a,b\n1,2\n'), { name: 'report.csv' })],
+      });
     };
     const it = emu.interact(emu.chatInput('ask', { question: 'csv' }));
     const edit = await it.editOriginal();
@@ -344,7 +359,12 @@ describe('interactions', () => {
     expect(payload.user.id).toBe(emu.defaults.user.id);
     const it = emu.interact(payload);
     await it.callback();
-    expect(info).toEqual({ inGuild: false, user: emu.defaults.user.id, channelId: emu.dmChannelOf(emu.defaults.user.id), channel: null });
+    expect(info).toEqual({
+      inGuild: false,
+      user: emu.defaults.user.id,
+      channelId: emu.dmChannelOf(emu.defaults.user.id),
+      channel: null,
+    });
     expect(emu.dmMessages(emu.defaults.user.id).at(-1)?.content).toBe('hi in DM');
   });
 
@@ -357,7 +377,10 @@ describe('interactions', () => {
     const second = await post({ type: 4, data: { content: 'x' } });
     expect(second.status).toBe(400);
     expect(await second.json()).toMatchObject({ code: 40060 });
-    const unknown = await fetch(`${emu.apiBase}/v10/interactions/1/nope/callback`, { method: 'POST', body: '{"type":5}' });
+    const unknown = await fetch(`${emu.apiBase}/v10/interactions/1/nope/callback`, {
+      method: 'POST',
+      body: '{"type":5}',
+    });
     expect(await unknown.json()).toMatchObject({ code: 10062 });
   });
 });
@@ -365,8 +388,13 @@ describe('interactions', () => {
 describe('channels, DMs and failures', () => {
   it('channel.send to a guild channel (cached: no GET /channels)', async () => {
     const channel = (await client.channels.fetch(emu.defaults.digestChannelId)) as TextChannel;
-    const sent = await channel.send({ embeds: [new EmbedBuilder().setTitle('Daily digest').setDescription('3 papers')] });
-    const req = await emu.waitForRequest({ method: 'POST', path: `/channels/${emu.defaults.digestChannelId}/messages` });
+    const sent = await channel.send({
+      embeds: [new EmbedBuilder().setTitle('Daily digest').setDescription('3 papers')],
+    });
+    const req = await emu.waitForRequest({
+      method: 'POST',
+      path: `/channels/${emu.defaults.digestChannelId}/messages`,
+    });
     expect(req.body).toMatchObject({ embeds: [{ title: 'Daily digest', description: '3 papers' }] });
     expect(emu.lastMessage(emu.defaults.digestChannelId)?.id).toBe(sent.id);
     expect(sent.id).toMatch(/^\d{17,19}$/);
@@ -385,7 +413,11 @@ describe('channels, DMs and failures', () => {
   });
 
   it('a 429 injected once is retried transparently (two POSTs in the log)', async () => {
-    const rule = emu.intercept({ method: 'POST', path: '/channels/:id/messages', respond: responses.rateLimited(0.05) });
+    const rule = emu.intercept({
+      method: 'POST',
+      path: '/channels/:id/messages',
+      respond: responses.rateLimited(0.05),
+    });
     const channel = client.channels.cache.get(emu.defaults.channelId) as TextChannel;
     const before = emu.requests.length;
     await channel.send('after a rate limit');

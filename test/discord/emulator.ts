@@ -106,10 +106,22 @@ const DM_APP_PERMISSIONS =
 
 const Intent = { Guilds: 1 << 0, GuildMembers: 1 << 1, GuildMessages: 1 << 9, DirectMessages: 1 << 12 } as const;
 
-const MessageFlag = { SuppressEmbeds: 1 << 2, Ephemeral: 1 << 6, Loading: 1 << 7, SuppressNotifications: 1 << 12, ComponentsV2: 1 << 15 } as const;
+const MessageFlag = {
+  SuppressEmbeds: 1 << 2,
+  Ephemeral: 1 << 6,
+  Loading: 1 << 7,
+  SuppressNotifications: 1 << 12,
+  ComponentsV2: 1 << 15,
+} as const;
 
 /** Interaction types (Discord numbering). */
-export const InteractionKind = { Ping: 1, ApplicationCommand: 2, MessageComponent: 3, Autocomplete: 4, ModalSubmit: 5 } as const;
+export const InteractionKind = {
+  Ping: 1,
+  ApplicationCommand: 2,
+  MessageComponent: 3,
+  Autocomplete: 4,
+  ModalSubmit: 5,
+} as const;
 /** Interaction callback types (Discord numbering). */
 export const CallbackType = {
   Pong: 1,
@@ -187,7 +199,7 @@ export interface InjectedResponse {
 }
 
 /** Return a response to inject, or undefined to let the request through. */
-export type InterceptFn = (req: RecordedRequest) => InjectedResponse | undefined | null | void;
+export type InterceptFn = (req: RecordedRequest) => InjectedResponse | undefined | null;
 
 export interface InterceptSpec {
   method?: string;
@@ -518,7 +530,10 @@ function* walkComponents(components: unknown): Generator<Json> {
   }
 }
 
-function parseMultipart(buf: Buffer, boundary: string): { name: string; filename?: string; contentType?: string; data: Buffer }[] {
+function parseMultipart(
+  buf: Buffer,
+  boundary: string,
+): { name: string; filename?: string; contentType?: string; data: Buffer }[] {
   const parts: { name: string; filename?: string; contentType?: string; data: Buffer }[] = [];
   const delim = Buffer.from(`--${boundary}`);
   let pos = buf.indexOf(delim);
@@ -547,7 +562,17 @@ function parseMultipart(buf: Buffer, boundary: string): { name: string; filename
   return parts;
 }
 
-const OPTION_JS_TYPE: Record<number, string> = { 3: 'string', 4: 'number', 5: 'boolean', 6: 'string', 7: 'string', 8: 'string', 9: 'string', 10: 'number', 11: 'string' };
+const OPTION_JS_TYPE: Record<number, string> = {
+  3: 'string',
+  4: 'number',
+  5: 'boolean',
+  6: 'string',
+  7: 'string',
+  8: 'string',
+  9: 'string',
+  10: 'number',
+  11: 'string',
+};
 
 const COMMAND_NAME_RE = /^[-_'\p{L}\p{N}\p{sc=Deva}\p{sc=Thai}]{1,32}$/u;
 
@@ -570,7 +595,13 @@ export class DiscordEmulator {
   callbackDeadlineMs: number | undefined;
 
   /** Fixture ids; empty strings when started with `defaultGuild: false`. */
-  readonly defaults = { guildId: '', channelId: '', digestChannelId: '', user: null as unknown as APIUser, owner: null as unknown as APIUser };
+  readonly defaults = {
+    guildId: '',
+    channelId: '',
+    digestChannelId: '',
+    user: null as unknown as APIUser,
+    owner: null as unknown as APIUser,
+  };
 
   // state
   readonly users = new Map<string, APIUser>();
@@ -723,7 +754,12 @@ export class DiscordEmulator {
     const owner = o.owner ? this.resolveUser(o.owner) : this.addUser({ username: 'owner' });
     const everyone: APIRole = this.makeRole(id, '@everyone', o.everyonePermissions ?? DEFAULT_EVERYONE_PERMISSIONS, 0);
     const botRole: APIRole = {
-      ...this.makeRole(snowflake(), this.botUser.username, o.botPermissions ?? this.opts.botPermissions ?? DEFAULT_EVERYONE_PERMISSIONS, 1),
+      ...this.makeRole(
+        snowflake(),
+        this.botUser.username,
+        o.botPermissions ?? this.opts.botPermissions ?? DEFAULT_EVERYONE_PERMISSIONS,
+        1,
+      ),
       managed: true,
       tags: { bot_id: this.botUser.id },
     };
@@ -793,7 +829,11 @@ export class DiscordEmulator {
   }
 
   /** Adds (or updates) a guild member. */
-  addMember(guildId: string, user: APIUser | string, o: { roles?: string[]; nick?: string | null; dispatch?: boolean } = {}): APIGuildMember {
+  addMember(
+    guildId: string,
+    user: APIUser | string,
+    o: { roles?: string[]; nick?: string | null; dispatch?: boolean } = {},
+  ): APIGuildMember {
     const guild = this.mustGuild(guildId);
     const u = this.resolveUser(user);
     guild.members = guild.members.filter((m) => m.user.id !== u.id);
@@ -834,9 +874,18 @@ export class DiscordEmulator {
       ...(type === 0 || type === 5
         ? { topic: o.topic ?? null, last_message_id: null, rate_limit_per_user: 0, last_pin_timestamp: null }
         : {}),
-      ...(type === 2 ? { bitrate: 64000, user_limit: 0, rtc_region: null, last_message_id: null, rate_limit_per_user: 0 } : {}),
+      ...(type === 2
+        ? { bitrate: 64000, user_limit: 0, rtc_region: null, last_message_id: null, rate_limit_per_user: 0 }
+        : {}),
       ...(type === 15
-        ? { topic: o.topic ?? null, available_tags: [], default_reaction_emoji: null, default_sort_order: null, default_forum_layout: 0, rate_limit_per_user: 0 }
+        ? {
+            topic: o.topic ?? null,
+            available_tags: [],
+            default_reaction_emoji: null,
+            default_sort_order: null,
+            default_forum_layout: 0,
+            rate_limit_per_user: 0,
+          }
         : {}),
     };
     this.channels.set(id, channel);
@@ -1002,7 +1051,10 @@ export class DiscordEmulator {
       () => {
         const seen = this.requestLog.items
           .slice(-25)
-          .map((r) => `  ${r.method} ${r.path}${Object.keys(r.query).length ? `?${new URLSearchParams(r.query)}` : ''} -> ${r.status}`)
+          .map(
+            (r) =>
+              `  ${r.method} ${r.path}${Object.keys(r.query).length ? `?${new URLSearchParams(r.query)}` : ''} -> ${r.status}`,
+          )
           .join('\n');
         return (
           `DiscordEmulator.waitForRequest: no${count > 1 ? ` ${count}` : ''} request matching ${describeMatcher(m)} within ${timeoutMs} ms.\n` +
@@ -1040,7 +1092,10 @@ export class DiscordEmulator {
       fn = rule;
       times = opts.times ?? Infinity;
     } else {
-      const pred = toPredicate({ ...(rule.method ? { method: rule.method } : {}), ...(rule.path ? { path: rule.path } : {}) });
+      const pred = toPredicate({
+        ...(rule.method ? { method: rule.method } : {}),
+        ...(rule.path ? { path: rule.path } : {}),
+      });
       fn = (req) => {
         if (!safeTest(pred, req)) return undefined;
         if (rule.match && !safeTest(rule.match, req)) return undefined;
@@ -1107,7 +1162,11 @@ export class DiscordEmulator {
       if (injected) {
         rec.intercepted = true;
         if (injected.delayMs) await new Promise((r) => setTimeout(r, injected.delayMs));
-        reply = { status: injected.status, body: injected.body, ...(injected.headers ? { headers: injected.headers } : {}) };
+        reply = {
+          status: injected.status,
+          body: injected.body,
+          ...(injected.headers ? { headers: injected.headers } : {}),
+        };
       } else if (!prefixOk) {
         this.unknownRoutes.push(`${rec.method} ${rec.path}`);
         reply = { status: 404, body: { message: '404: Not Found', code: 0 } };
@@ -1116,10 +1175,16 @@ export class DiscordEmulator {
       }
     } catch (err) {
       if (err instanceof ApiError) {
-        reply = { status: err.status, body: { message: err.message, code: err.code, ...(err.errors ? { errors: err.errors } : {}) } };
+        reply = {
+          status: err.status,
+          body: { message: err.message, code: err.code, ...(err.errors ? { errors: err.errors } : {}) },
+        };
       } else {
         this.internalErrors.push(err);
-        reply = { status: 500, body: { message: `emulator error: ${err instanceof Error ? err.stack : String(err)}`, code: 0 } };
+        reply = {
+          status: 500,
+          body: { message: `emulator error: ${err instanceof Error ? err.stack : String(err)}`, code: 0 },
+        };
       }
     }
 
@@ -1229,7 +1294,12 @@ export class DiscordEmulator {
     this.on('POST', '/users/@me/channels', (req) => {
       const rid = req.body?.recipient_id;
       const user = typeof rid === 'string' ? this.users.get(rid) : undefined;
-      if (!user) throw new ApiError(400, 50035, 'Invalid Form Body', { recipient_id: { _errors: [{ code: 'NUMBER_TYPE_COERCE', message: `Value "${String(rid)}" is not snowflake.` }] } });
+      if (!user)
+        throw new ApiError(400, 50035, 'Invalid Form Body', {
+          recipient_id: {
+            _errors: [{ code: 'NUMBER_TYPE_COERCE', message: `Value "${String(rid)}" is not snowflake.` }],
+          },
+        });
       if (user.id === this.botUser.id) throw new ApiError(400, 50007, 'Cannot send messages to this user');
       return ok(clone(this.ensureDmChannel(user)));
     });
@@ -1260,7 +1330,10 @@ export class DiscordEmulator {
     this.on('DELETE', '/applications/:app/commands/:cmd', (_req, p) => {
       this.checkApp(p.app!);
       this.mustCommand(this.globalCommands, p.cmd!);
-      this.globalCommands.splice(this.globalCommands.findIndex((c) => c.id === p.cmd), 1);
+      this.globalCommands.splice(
+        this.globalCommands.findIndex((c) => c.id === p.cmd),
+        1,
+      );
       return noContent;
     });
     const guildCmds = (p: Record<string, string>): Json[] => {
@@ -1271,22 +1344,46 @@ export class DiscordEmulator {
       return list;
     };
     this.on('GET', '/applications/:app/guilds/:guild/commands', (_req, p) => ok(guildCmds(p)));
-    this.on('PUT', '/applications/:app/guilds/:guild/commands', (req, p) => ok(this.replaceCommands(guildCmds(p), req.body, p.guild)));
-    this.on('POST', '/applications/:app/guilds/:guild/commands', (req, p) => ok(this.upsertCommand(guildCmds(p), req.body, p.guild)));
-    this.on('GET', '/applications/:app/guilds/:guild/commands/:cmd', (_req, p) => ok(this.mustCommand(guildCmds(p), p.cmd!)));
+    this.on('PUT', '/applications/:app/guilds/:guild/commands', (req, p) =>
+      ok(this.replaceCommands(guildCmds(p), req.body, p.guild)),
+    );
+    this.on('POST', '/applications/:app/guilds/:guild/commands', (req, p) =>
+      ok(this.upsertCommand(guildCmds(p), req.body, p.guild)),
+    );
+    this.on('GET', '/applications/:app/guilds/:guild/commands/:cmd', (_req, p) =>
+      ok(this.mustCommand(guildCmds(p), p.cmd!)),
+    );
     this.on('DELETE', '/applications/:app/guilds/:guild/commands/:cmd', (_req, p) => {
       const list = guildCmds(p);
       this.mustCommand(list, p.cmd!);
-      list.splice(list.findIndex((c) => c.id === p.cmd), 1);
+      list.splice(
+        list.findIndex((c) => c.id === p.cmd),
+        1,
+      );
       return noContent;
     });
 
     // interactions and webhooks (no Authorization header: auth = false)
     this.on('POST', '/interactions/:id/:token/callback', (req, p) => this.onCallback(req, p.id!, p.token!), false);
     this.on('POST', '/webhooks/:app/:token', (req, p) => this.onFollowup(req, p.app!, p.token!), false);
-    this.on('GET', '/webhooks/:app/:token/messages/:msg', (_req, p) => ok(this.webhookMessage(p.app!, p.token!, p.msg!).msg), false);
-    this.on('PATCH', '/webhooks/:app/:token/messages/:msg', (req, p) => this.onWebhookEdit(req, p.app!, p.token!, p.msg!), false);
-    this.on('DELETE', '/webhooks/:app/:token/messages/:msg', (_req, p) => this.onWebhookDelete(p.app!, p.token!, p.msg!), false);
+    this.on(
+      'GET',
+      '/webhooks/:app/:token/messages/:msg',
+      (_req, p) => ok(this.webhookMessage(p.app!, p.token!, p.msg!).msg),
+      false,
+    );
+    this.on(
+      'PATCH',
+      '/webhooks/:app/:token/messages/:msg',
+      (req, p) => this.onWebhookEdit(req, p.app!, p.token!, p.msg!),
+      false,
+    );
+    this.on(
+      'DELETE',
+      '/webhooks/:app/:token/messages/:msg',
+      (_req, p) => this.onWebhookDelete(p.app!, p.token!, p.msg!),
+      false,
+    );
 
     // channels and messages
     this.on('GET', '/channels/:channel', (_req, p) => {
@@ -1305,11 +1402,14 @@ export class DiscordEmulator {
       return ok(list.reverse().slice(0, limit));
     });
     this.on('GET', '/channels/:channel/messages/:msg', (_req, p) => ok(this.mustChannelMessage(p.channel!, p.msg!)));
-    this.on('PATCH', '/channels/:channel/messages/:msg', (req, p) => ok(this.onEditChannelMessage(req, p.channel!, p.msg!)));
+    this.on('PATCH', '/channels/:channel/messages/:msg', (req, p) =>
+      ok(this.onEditChannelMessage(req, p.channel!, p.msg!)),
+    );
     this.on('DELETE', '/channels/:channel/messages/:msg', (_req, p) => {
       const msg = this.mustChannelMessage(p.channel!, p.msg!);
       const ch = this.channels.get(p.channel!);
-      if (msg.author.id !== this.botUser.id && ch?.guild_id) this.requireBotPermission(ch, Permission.ManageMessages, 50013);
+      if (msg.author.id !== this.botUser.id && ch?.guild_id)
+        this.requireBotPermission(ch, Permission.ManageMessages, 50013);
       this.removeMessage(msg);
       return noContent;
     });
@@ -1369,7 +1469,8 @@ export class DiscordEmulator {
     if (!channel.guild_id) return;
     const perms = this.permissionsFor(channel.guild_id, this.botUser.id, channel.id);
     if (!(perms & Permission.ViewChannel)) throw new ApiError(403, 50001, 'Missing Access');
-    if ((perms & needed) !== needed) throw new ApiError(403, code, code === 50001 ? 'Missing Access' : 'Missing Permissions');
+    if ((perms & needed) !== needed)
+      throw new ApiError(403, code, code === 50001 ? 'Missing Access' : 'Missing Permissions');
   }
 
   private applicationObject(): Json {
@@ -1391,7 +1492,10 @@ export class DiscordEmulator {
       approximate_user_install_count: 0,
       redirect_uris: [],
       interactions_endpoint_url: null,
-      install_params: { scopes: ['bot', 'applications.commands'], permissions: DEFAULT_EVERYONE_PERMISSIONS.toString() },
+      install_params: {
+        scopes: ['bot', 'applications.commands'],
+        permissions: DEFAULT_EVERYONE_PERMISSIONS.toString(),
+      },
       integration_types_config: { '0': {} },
       tags: [],
     };
@@ -1407,7 +1511,8 @@ export class DiscordEmulator {
       return;
     }
     const type = def.type ?? 1;
-    if (![1, 2, 3, 4].includes(type)) errors.add([...path, 'type'], 'BASE_TYPE_CHOICES', `Value must be one of {1, 2, 3, 4}.`);
+    if (![1, 2, 3, 4].includes(type))
+      errors.add([...path, 'type'], 'BASE_TYPE_CHOICES', `Value must be one of {1, 2, 3, 4}.`);
     if (typeof def.name !== 'string' || def.name.length === 0) {
       errors.add([...path, 'name'], 'BASE_TYPE_REQUIRED', 'This field is required');
     } else if (type === 1 && (!COMMAND_NAME_RE.test(def.name) || def.name !== def.name.toLowerCase())) {
@@ -1416,10 +1521,15 @@ export class DiscordEmulator {
       errors.maxLength([...path, 'name'], def.name, 32, 1);
     }
     if (type === 1) {
-      if (typeof def.description !== 'string') errors.add([...path, 'description'], 'BASE_TYPE_REQUIRED', 'This field is required');
+      if (typeof def.description !== 'string')
+        errors.add([...path, 'description'], 'BASE_TYPE_REQUIRED', 'This field is required');
       else errors.maxLength([...path, 'description'], def.description, 100, 1);
     } else if (def.description) {
-      errors.add([...path, 'description'], 'APPLICATION_COMMAND_INVALID_DESCRIPTION', 'Context menu commands cannot have a description');
+      errors.add(
+        [...path, 'description'],
+        'APPLICATION_COMMAND_INVALID_DESCRIPTION',
+        'Context menu commands cannot have a description',
+      );
     }
     if (def.options !== undefined) this.validateOptions(def.options, errors, [...path, 'options'], 0);
   }
@@ -1435,7 +1545,8 @@ export class DiscordEmulator {
     const hasSub = options.some((o: Json) => o?.type === 1 || o?.type === 2);
     options.forEach((o: Json, i: number) => {
       const p = [...path, i];
-      if (typeof o?.type !== 'number' || o.type < 1 || o.type > 11) errors.add([...p, 'type'], 'BASE_TYPE_CHOICES', 'Value must be one of {1..11}.');
+      if (typeof o?.type !== 'number' || o.type < 1 || o.type > 11)
+        errors.add([...p, 'type'], 'BASE_TYPE_CHOICES', 'Value must be one of {1..11}.');
       if (typeof o?.name !== 'string' || !COMMAND_NAME_RE.test(o.name) || o.name !== o.name.toLowerCase()) {
         errors.add([...p, 'name'], 'APPLICATION_COMMAND_INVALID_NAME', 'Command name is invalid');
       } else if (names.has(o.name)) {
@@ -1443,23 +1554,42 @@ export class DiscordEmulator {
       } else {
         names.add(o.name);
       }
-      if (typeof o?.description !== 'string') errors.add([...p, 'description'], 'BASE_TYPE_REQUIRED', 'This field is required');
+      if (typeof o?.description !== 'string')
+        errors.add([...p, 'description'], 'BASE_TYPE_REQUIRED', 'This field is required');
       else errors.maxLength([...p, 'description'], o.description, 100, 1);
       const isSub = o?.type === 1 || o?.type === 2;
-      if (hasSub && !isSub) errors.add([...p, 'type'], 'APPLICATION_COMMAND_OPTIONS_TYPE_INVALID', 'Sub-command and sub-command group option types are mutually exclusive to all other types');
+      if (hasSub && !isSub)
+        errors.add(
+          [...p, 'type'],
+          'APPLICATION_COMMAND_OPTIONS_TYPE_INVALID',
+          'Sub-command and sub-command group option types are mutually exclusive to all other types',
+        );
       if (isSub) {
-        if (o.type === 2 && depth > 0) errors.add([...p, 'type'], 'APPLICATION_COMMAND_OPTIONS_TYPE_INVALID', 'Sub-command groups cannot be nested');
-        if (o.type === 1 && depth > 1) errors.add([...p, 'type'], 'APPLICATION_COMMAND_OPTIONS_TYPE_INVALID', 'Sub-commands cannot be nested here');
+        if (o.type === 2 && depth > 0)
+          errors.add([...p, 'type'], 'APPLICATION_COMMAND_OPTIONS_TYPE_INVALID', 'Sub-command groups cannot be nested');
+        if (o.type === 1 && depth > 1)
+          errors.add([...p, 'type'], 'APPLICATION_COMMAND_OPTIONS_TYPE_INVALID', 'Sub-commands cannot be nested here');
         if (o.options !== undefined) this.validateOptions(o.options, errors, [...p, 'options'], depth + 1);
       } else {
         if (o?.required) {
-          if (seenOptional) errors.add([...p, 'required'], 'APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID', 'Required options must be placed before non-required options');
+          if (seenOptional)
+            errors.add(
+              [...p, 'required'],
+              'APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID',
+              'Required options must be placed before non-required options',
+            );
         } else {
           seenOptional = true;
         }
         if (o?.choices !== undefined) {
-          if (!Array.isArray(o.choices) || o.choices.length > 25) errors.add([...p, 'choices'], 'BASE_TYPE_MAX_LENGTH', 'Must be 25 or fewer in length.');
-          if (o.autocomplete) errors.add([...p, 'autocomplete'], 'APPLICATION_COMMAND_OPTION_CHOICES_AUTOCOMPLETE', 'Autocomplete cannot be set with choices');
+          if (!Array.isArray(o.choices) || o.choices.length > 25)
+            errors.add([...p, 'choices'], 'BASE_TYPE_MAX_LENGTH', 'Must be 25 or fewer in length.');
+          if (o.autocomplete)
+            errors.add(
+              [...p, 'autocomplete'],
+              'APPLICATION_COMMAND_OPTION_CHOICES_AUTOCOMPLETE',
+              'Autocomplete cannot be set with choices',
+            );
         }
       }
     });
@@ -1487,18 +1617,29 @@ export class DiscordEmulator {
   }
 
   private replaceCommands(list: Json[], body: unknown, guildId: string | undefined): Json[] {
-    if (!Array.isArray(body)) throw new ApiError(400, 50035, 'Invalid Form Body', { _errors: [{ code: 'BASE_TYPE_LIST', message: 'Must be a list.' }] });
+    if (!Array.isArray(body))
+      throw new ApiError(400, 50035, 'Invalid Form Body', {
+        _errors: [{ code: 'BASE_TYPE_LIST', message: 'Must be a list.' }],
+      });
     const errors = new FormErrors();
     const seen = new Set<string>();
     body.forEach((def: Json, i: number) => {
       this.validateCommand(def, errors, [i]);
       const key = `${def?.type ?? 1}:${def?.name}`;
-      if (seen.has(key)) errors.add([i, 'name'], 'APPLICATION_COMMANDS_DUPLICATE_NAME', `Application command names must be unique`);
+      if (seen.has(key))
+        errors.add([i, 'name'], 'APPLICATION_COMMANDS_DUPLICATE_NAME', `Application command names must be unique`);
       seen.add(key);
     });
-    if (body.filter((d: Json) => (d?.type ?? 1) === 1).length > 100) errors.add([], 'BASE_TYPE_MAX_LENGTH', 'Must be 100 or fewer in length.');
+    if (body.filter((d: Json) => (d?.type ?? 1) === 1).length > 100)
+      errors.add([], 'BASE_TYPE_MAX_LENGTH', 'Must be 100 or fewer in length.');
     errors.throwIfAny();
-    const next = body.map((def: Json) => this.commandObject(def, guildId, list.find((c) => c.name === def.name && c.type === (def.type ?? 1))));
+    const next = body.map((def: Json) =>
+      this.commandObject(
+        def,
+        guildId,
+        list.find((c) => c.name === def.name && c.type === (def.type ?? 1)),
+      ),
+    );
     list.splice(0, list.length, ...next);
     return list;
   }
@@ -1538,21 +1679,31 @@ export class DiscordEmulator {
           errors.maxLength([...p, 'description'], e.description, 4096);
           errors.maxLength([...p, 'footer', 'text'], e.footer?.text, 2048);
           errors.maxLength([...p, 'author', 'name'], e.author?.name, 256);
-          if (e.url !== undefined && !isHttpUrl(e.url)) errors.add([...p, 'url'], 'URL_TYPE_INVALID_URL', 'Not a well formed URL.');
-          if (e.author?.url !== undefined && !isHttpUrl(e.author.url)) errors.add([...p, 'author', 'url'], 'URL_TYPE_INVALID_URL', 'Not a well formed URL.');
+          if (e.url !== undefined && !isHttpUrl(e.url))
+            errors.add([...p, 'url'], 'URL_TYPE_INVALID_URL', 'Not a well formed URL.');
+          if (e.author?.url !== undefined && !isHttpUrl(e.author.url))
+            errors.add([...p, 'author', 'url'], 'URL_TYPE_INVALID_URL', 'Not a well formed URL.');
           for (const k of ['image', 'thumbnail'] as const) {
-            if (e[k] !== undefined && !isHttpUrl(e[k]?.url, true)) errors.add([...p, k, 'url'], 'URL_TYPE_INVALID_URL', 'Not a well formed URL.');
+            if (e[k] !== undefined && !isHttpUrl(e[k]?.url, true))
+              errors.add([...p, k, 'url'], 'URL_TYPE_INVALID_URL', 'Not a well formed URL.');
           }
-          if (e.color !== undefined && e.color !== null && (!Number.isInteger(e.color) || e.color < 0 || e.color > 0xffffff)) {
+          if (
+            e.color !== undefined &&
+            e.color !== null &&
+            (!Number.isInteger(e.color) || e.color < 0 || e.color > 0xffffff)
+          ) {
             errors.add([...p, 'color'], 'NUMBER_TYPE_MAX', 'int value should be less than or equal to 16777215.');
           }
           if (e.fields !== undefined) {
-            if (!Array.isArray(e.fields) || e.fields.length > 25) errors.add([...p, 'fields'], 'BASE_TYPE_MAX_LENGTH', 'Must be 25 or fewer in length.');
+            if (!Array.isArray(e.fields) || e.fields.length > 25)
+              errors.add([...p, 'fields'], 'BASE_TYPE_MAX_LENGTH', 'Must be 25 or fewer in length.');
             else
               e.fields.forEach((f: Json, j: number) => {
-                if (typeof f?.name !== 'string' || f.name.length === 0) errors.add([...p, 'fields', j, 'name'], 'BASE_TYPE_REQUIRED', 'This field is required');
+                if (typeof f?.name !== 'string' || f.name.length === 0)
+                  errors.add([...p, 'fields', j, 'name'], 'BASE_TYPE_REQUIRED', 'This field is required');
                 else errors.maxLength([...p, 'fields', j, 'name'], f.name, 256);
-                if (typeof f?.value !== 'string' || f.value.length === 0) errors.add([...p, 'fields', j, 'value'], 'BASE_TYPE_REQUIRED', 'This field is required');
+                if (typeof f?.value !== 'string' || f.value.length === 0)
+                  errors.add([...p, 'fields', j, 'value'], 'BASE_TYPE_REQUIRED', 'This field is required');
                 else errors.maxLength([...p, 'fields', j, 'value'], f.value, 1024);
                 total += len(f?.name) + len(f?.value);
               });
@@ -1566,10 +1717,12 @@ export class DiscordEmulator {
       const v2 = ((body.flags ?? 0) & MessageFlag.ComponentsV2) !== 0;
       if (!Array.isArray(body.components)) errors.add(['components'], 'BASE_TYPE_LIST', 'Must be a list.');
       else {
-        if (!v2 && body.components.length > 5) errors.add(['components'], 'BASE_TYPE_MAX_LENGTH', 'Must be 5 or fewer in length.');
+        if (!v2 && body.components.length > 5)
+          errors.add(['components'], 'BASE_TYPE_MAX_LENGTH', 'Must be 5 or fewer in length.');
         const ids = new Set<string>();
         body.components.forEach((row: Json, i: number) => {
-          if (!v2 && row?.type !== 1) errors.add(['components', i, 'type'], 'UNION_TYPE_CHOICES', 'Value of field "type" must be one of (1,).');
+          if (!v2 && row?.type !== 1)
+            errors.add(['components', i, 'type'], 'UNION_TYPE_CHOICES', 'Value of field "type" must be one of (1,).');
           if (row?.type === 1 && Array.isArray(row.components) && row.components.length > 5) {
             errors.add(['components', i, 'components'], 'BASE_TYPE_MAX_LENGTH', 'Must be 5 or fewer in length.');
           }
@@ -1579,7 +1732,12 @@ export class DiscordEmulator {
           const p = ['components', k++];
           if (typeof c.custom_id === 'string') {
             errors.maxLength([...p, 'custom_id'], c.custom_id, 100, 1);
-            if (ids.has(c.custom_id)) errors.add([...p, 'custom_id'], 'COMPONENT_CUSTOM_ID_DUPLICATED', 'Component custom id cannot be duplicated');
+            if (ids.has(c.custom_id))
+              errors.add(
+                [...p, 'custom_id'],
+                'COMPONENT_CUSTOM_ID_DUPLICATED',
+                'Component custom id cannot be duplicated',
+              );
             ids.add(c.custom_id);
           }
           if (c.type === 2) {
@@ -1628,7 +1786,8 @@ export class DiscordEmulator {
     if ('components' in body) msg.components = clone(body.components ?? []);
     if ('poll' in body && !isEdit) msg.poll = body.poll ? clone(body.poll) : undefined;
     if ('tts' in body && !isEdit) msg.tts = Boolean(body.tts);
-    if ('sticker_ids' in body && !isEdit) msg.sticker_items = (body.sticker_ids ?? []).map((id: string) => ({ id, name: 'sticker', format_type: 1 }));
+    if ('sticker_ids' in body && !isEdit)
+      msg.sticker_items = (body.sticker_ids ?? []).map((id: string) => ({ id, name: 'sticker', format_type: 1 }));
     if (typeof body.flags === 'number') {
       const allowed = isEdit
         ? MessageFlag.SuppressEmbeds
@@ -1728,7 +1887,12 @@ export class DiscordEmulator {
     }
     this.messageIndex.delete(msg.id);
     const ch = this.channels.get(msg.channel_id);
-    if (ch) this.broadcast('MESSAGE_DELETE', () => ({ id: msg.id, channel_id: msg.channel_id, ...(ch.guild_id ? { guild_id: ch.guild_id } : {}) }), ch.guild_id ? Intent.GuildMessages : Intent.DirectMessages);
+    if (ch)
+      this.broadcast(
+        'MESSAGE_DELETE',
+        () => ({ id: msg.id, channel_id: msg.channel_id, ...(ch.guild_id ? { guild_id: ch.guild_id } : {}) }),
+        ch.guild_id ? Intent.GuildMessages : Intent.DirectMessages,
+      );
   }
 
   private dispatchMessageEvent(t: 'MESSAGE_CREATE' | 'MESSAGE_UPDATE', msg: Json): void {
@@ -1763,7 +1927,8 @@ export class DiscordEmulator {
         throw new ApiError(403, 50007, 'Cannot send messages to this user');
       }
     } else if (ch.guild_id) {
-      if (ch.type !== 0 && ch.type !== 5 && ch.type !== 2) throw new ApiError(400, 50008, 'Cannot send messages in a non-text channel');
+      if (ch.type !== 0 && ch.type !== 5 && ch.type !== 2)
+        throw new ApiError(400, 50008, 'Cannot send messages in a non-text channel');
       this.requireBotPermission(ch, Permission.SendMessages, 50013);
       if (req.files.length > 0) this.requireBotPermission(ch, Permission.AttachFiles, 50013);
       if (body.message_reference) this.requireBotPermission(ch, Permission.ReadMessageHistory, 50013);
@@ -1774,7 +1939,9 @@ export class DiscordEmulator {
     const msg = this.baseMessage(channelId, 0);
     if (body.nonce !== undefined) msg.nonce = body.nonce;
     if (body.message_reference?.message_id) {
-      const ref = this.getMessages(body.message_reference.channel_id ?? channelId).find((m) => m.id === body.message_reference.message_id);
+      const ref = this.getMessages(body.message_reference.channel_id ?? channelId).find(
+        (m) => m.id === body.message_reference.message_id,
+      );
       if (!ref && body.message_reference.fail_if_not_exists !== false) {
         throw new ApiError(400, 50035, 'Invalid Form Body', {
           message_reference: { _errors: [{ code: 'MESSAGE_REFERENCE_UNKNOWN_MESSAGE', message: 'Unknown message' }] },
@@ -1782,7 +1949,12 @@ export class DiscordEmulator {
       }
       if (ref) {
         msg.type = 19;
-        msg.message_reference = { type: 0, message_id: ref.id, channel_id: ref.channel_id, ...(ch.guild_id ? { guild_id: ch.guild_id } : {}) };
+        msg.message_reference = {
+          type: 0,
+          message_id: ref.id,
+          channel_id: ref.channel_id,
+          ...(ch.guild_id ? { guild_id: ch.guild_id } : {}),
+        };
         msg.referenced_message = clone(ref);
       }
     }
@@ -1852,7 +2024,14 @@ export class DiscordEmulator {
     };
     if (!allowed[it.type]?.includes(type)) {
       throw new ApiError(400, 50035, 'Invalid Form Body', {
-        type: { _errors: [{ code: 'INTERACTION_RESPONSE_TYPE_INVALID', message: `Interaction callback type ${String(type)} is not valid for interaction type ${it.type}` }] },
+        type: {
+          _errors: [
+            {
+              code: 'INTERACTION_RESPONSE_TYPE_INVALID',
+              message: `Interaction callback type ${String(type)} is not valid for interaction type ${it.type}`,
+            },
+          ],
+        },
       });
     }
     const errors = new FormErrors();
@@ -1892,11 +2071,13 @@ export class DiscordEmulator {
         const choices = data.choices;
         if (!Array.isArray(choices)) errors.add(['data', 'choices'], 'BASE_TYPE_REQUIRED', 'This field is required');
         else {
-          if (choices.length > 25) errors.add(['data', 'choices'], 'BASE_TYPE_MAX_LENGTH', 'Must be 25 or fewer in length.');
+          if (choices.length > 25)
+            errors.add(['data', 'choices'], 'BASE_TYPE_MAX_LENGTH', 'Must be 25 or fewer in length.');
           choices.forEach((c: Json, i: number) => {
             errors.maxLength(['data', 'choices', i, 'name'], c?.name ?? '', 100, 1);
             if (typeof c?.value === 'string') errors.maxLength(['data', 'choices', i, 'value'], c.value, 100);
-            else if (typeof c?.value !== 'number') errors.add(['data', 'choices', i, 'value'], 'BASE_TYPE_REQUIRED', 'This field is required');
+            else if (typeof c?.value !== 'number')
+              errors.add(['data', 'choices', i, 'value'], 'BASE_TYPE_REQUIRED', 'This field is required');
           });
         }
         errors.throwIfAny();
@@ -1979,7 +2160,8 @@ export class DiscordEmulator {
   private webhookMessage(app: string, token: string, messageId: string): { it: InteractionState; msg: Json } {
     const it = this.webhookInteraction(app, token);
     if (messageId === '@original') {
-      if (!it.original || it.responseType === 8 || it.responseType === 9) throw new ApiError(404, 10008, 'Unknown Message');
+      if (!it.original || it.responseType === 8 || it.responseType === 9)
+        throw new ApiError(404, 10008, 'Unknown Message');
       return { it, msg: it.original };
     }
     const msg = it.original?.id === messageId ? it.original : it.followups.find((f) => f.id === messageId);
@@ -2059,7 +2241,9 @@ export class DiscordEmulator {
     }
     const guild = this.guilds.get(guildId);
     if (!guild) throw new Error(`unknown guild ${guildId}`);
-    channel ??= this.guildChannels(guildId).find((c) => c.id === this.defaults.channelId) ?? this.guildChannels(guildId).find((c) => c.type === 0);
+    channel ??=
+      this.guildChannels(guildId).find((c) => c.id === this.defaults.channelId) ??
+      this.guildChannels(guildId).find((c) => c.type === 0);
     if (!channel) throw new Error(`guild ${guildId} has no text channel; pass ctx.channelId`);
     let member = guild.members.find((m) => m.user.id === user.id);
     if (!member) member = this.addMember(guildId, user, { roles: ctx.roles ?? [], dispatch: false });
@@ -2107,7 +2291,15 @@ export class DiscordEmulator {
         leafDecls = s!.options ?? [];
       } else if (o.sub) {
         const s = top.find((x) => x.type === 1 && x.name === o.sub);
-        if (!s) fail(`no subcommand '${o.sub}'; declared: ${top.filter((x) => x.type === 1).map((x) => x.name).join(', ') || '(none)'}`);
+        if (!s)
+          fail(
+            `no subcommand '${o.sub}'; declared: ${
+              top
+                .filter((x) => x.type === 1)
+                .map((x) => x.name)
+                .join(', ') || '(none)'
+            }`,
+          );
         leafDecls = s!.options ?? [];
       } else {
         if (hasSubs) fail(`the command has subcommands (${top.map((x) => x.name).join(', ')}); pass ctx.subcommand`);
@@ -2121,7 +2313,8 @@ export class DiscordEmulator {
     const options: Json[] = [];
     for (const [name, raw] of Object.entries(input)) {
       const decl = leafDecls?.find((x) => x.name === name);
-      if (leafDecls && !decl) fail(`option '${name}' is not declared; declared: ${leafDecls.map((x) => x.name).join(', ') || '(none)'}`);
+      if (leafDecls && !decl)
+        fail(`option '${name}' is not declared; declared: ${leafDecls.map((x) => x.name).join(', ') || '(none)'}`);
       let value: unknown;
       let type: number;
       if (raw !== null && typeof raw === 'object') {
@@ -2134,7 +2327,8 @@ export class DiscordEmulator {
             filename: a.filename,
             size: a.size ?? 0,
             url: a.url ?? `https://cdn.discordapp.com/ephemeral-attachments/${this.applicationId}/${id}/${a.filename}`,
-            proxy_url: a.url ?? `https://media.discordapp.net/ephemeral-attachments/${this.applicationId}/${id}/${a.filename}`,
+            proxy_url:
+              a.url ?? `https://media.discordapp.net/ephemeral-attachments/${this.applicationId}/${id}/${a.filename}`,
             ...(a.contentType ? { content_type: a.contentType } : {}),
             ephemeral: true,
           });
@@ -2142,24 +2336,33 @@ export class DiscordEmulator {
         } else value = raw.value;
       } else {
         value = raw;
-        type = decl?.type ?? (typeof raw === 'string' ? 3 : typeof raw === 'boolean' ? 5 : Number.isInteger(raw) ? 4 : 10);
+        type =
+          decl?.type ?? (typeof raw === 'string' ? 3 : typeof raw === 'boolean' ? 5 : Number.isInteger(raw) ? 4 : 10);
       }
       const focused = o.focused === name;
-      if (focused && decl && !decl.autocomplete && !o.force) fail(`option '${name}' is not declared with autocomplete: true`);
+      if (focused && decl && !decl.autocomplete && !o.force)
+        fail(`option '${name}' is not declared with autocomplete: true`);
       if (!focused && decl && !o.force) {
         const want = OPTION_JS_TYPE[type];
-        if (want && typeof value !== want) fail(`option '${name}' (type ${type}) needs a ${want}, got ${JSON.stringify(value)}`);
+        if (want && typeof value !== want)
+          fail(`option '${name}' (type ${type}) needs a ${want}, got ${JSON.stringify(value)}`);
         if (type === 4 && !Number.isInteger(value)) fail(`option '${name}' is an INTEGER, got ${String(value)}`);
         if (Array.isArray(decl.choices) && !decl.choices.some((c: Json) => c.value === value)) {
-          fail(`option '${name}' only accepts its choices (${decl.choices.map((c: Json) => JSON.stringify(c.value)).join(', ')}), got ${JSON.stringify(value)}`);
+          fail(
+            `option '${name}' only accepts its choices (${decl.choices.map((c: Json) => JSON.stringify(c.value)).join(', ')}), got ${JSON.stringify(value)}`,
+          );
         }
         if (typeof value === 'string') {
-          if (decl.min_length !== undefined && value.length < decl.min_length) fail(`option '${name}' is shorter than min_length ${decl.min_length}`);
-          if (decl.max_length !== undefined && value.length > decl.max_length) fail(`option '${name}' is longer than max_length ${decl.max_length}`);
+          if (decl.min_length !== undefined && value.length < decl.min_length)
+            fail(`option '${name}' is shorter than min_length ${decl.min_length}`);
+          if (decl.max_length !== undefined && value.length > decl.max_length)
+            fail(`option '${name}' is longer than max_length ${decl.max_length}`);
         }
         if (typeof value === 'number') {
-          if (decl.min_value !== undefined && value < decl.min_value) fail(`option '${name}' is below min_value ${decl.min_value}`);
-          if (decl.max_value !== undefined && value > decl.max_value) fail(`option '${name}' is above max_value ${decl.max_value}`);
+          if (decl.min_value !== undefined && value < decl.min_value)
+            fail(`option '${name}' is below min_value ${decl.min_value}`);
+          if (decl.max_value !== undefined && value > decl.max_value)
+            fail(`option '${name}' is above max_value ${decl.max_value}`);
         }
       }
       if (!focused && typeof value === 'string' && (type === 6 || type === 9)) {
@@ -2169,7 +2372,10 @@ export class DiscordEmulator {
           const m = o.guildId ? this.guilds.get(o.guildId)?.members.find((x) => x.user.id === value) : undefined;
           if (m) {
             const { user: _u, ...partialMember } = m;
-            addResolved('members', value, { ...partialMember, permissions: this.permissionsFor(o.guildId!, value).toString() });
+            addResolved('members', value, {
+              ...partialMember,
+              permissions: this.permissionsFor(o.guildId!, value).toString(),
+            });
           }
         } else if (type === 6 && !o.force) fail(`option '${name}': unknown user ${value}`);
       }
@@ -2182,8 +2388,17 @@ export class DiscordEmulator {
         const c = this.channels.get(value);
         if (!c && !o.force) fail(`option '${name}': unknown channel ${value}`);
         if (c) {
-          const permissions = (o.guildId ? this.permissionsFor(o.guildId, this.defaults.user?.id ?? '', value) : DM_APP_PERMISSIONS).toString();
-          addResolved('channels', value, { id: c.id, name: c.name, type: c.type, permissions, flags: c.flags ?? 0, ...(c.parent_id !== undefined ? { parent_id: c.parent_id } : {}) });
+          const permissions = (
+            o.guildId ? this.permissionsFor(o.guildId, this.defaults.user?.id ?? '', value) : DM_APP_PERMISSIONS
+          ).toString();
+          addResolved('channels', value, {
+            id: c.id,
+            name: c.name,
+            type: c.type,
+            permissions,
+            flags: c.flags ?? 0,
+            ...(c.parent_id !== undefined ? { parent_id: c.parent_id } : {}),
+          });
         }
       }
       options.push({ name, type, value, ...(focused ? { focused: true } : {}) });
@@ -2231,14 +2446,19 @@ export class DiscordEmulator {
     const base = this.interactionBase(InteractionKind.Autocomplete, ctx);
     const guildId: string | null = base.guild_id ?? null;
     const def = this.findCommand(name, guildId, 1, ctx.commandId);
-    const { options: opts } = this.buildOptions(`autocomplete(/${name})`, def, { ...(ctx.options ?? {}), [focused]: value }, {
-      ...(ctx.subcommand ? { sub: ctx.subcommand } : {}),
-      ...(ctx.subcommandGroup ? { group: ctx.subcommandGroup } : {}),
-      focused,
-      partial: true,
-      guildId,
-      force: ctx.force ?? false,
-    });
+    const { options: opts } = this.buildOptions(
+      `autocomplete(/${name})`,
+      def,
+      { ...(ctx.options ?? {}), [focused]: value },
+      {
+        ...(ctx.subcommand ? { sub: ctx.subcommand } : {}),
+        ...(ctx.subcommandGroup ? { group: ctx.subcommandGroup } : {}),
+        focused,
+        partial: true,
+        guildId,
+        force: ctx.force ?? false,
+      },
+    );
     base.data = {
       id: def?.id ?? ctx.commandId ?? snowflake(),
       name,
@@ -2249,14 +2469,21 @@ export class DiscordEmulator {
     return base;
   }
 
-  private resolveComponentTarget(label: string, customId: string, message: APIMessage | string, ctx: InteractionContext): { msg: Json; comp: Json | undefined } {
+  private resolveComponentTarget(
+    label: string,
+    customId: string,
+    message: APIMessage | string,
+    ctx: InteractionContext,
+  ): { msg: Json; comp: Json | undefined } {
     const msg: Json | undefined = typeof message === 'string' ? this.messageIndex.get(message) : message;
     if (!msg) throw new Error(`${label}: unknown message ${String(message)}`);
     const comp = [...walkComponents(msg.components)].find((c) => c.custom_id === customId);
     if (!ctx.force) {
       if (!comp) {
         const ids = [...walkComponents(msg.components)].map((c) => c.custom_id).filter(Boolean);
-        throw new Error(`${label}: message ${msg.id} has no component '${customId}' (has: ${ids.join(', ') || 'none'})`);
+        throw new Error(
+          `${label}: message ${msg.id} has no component '${customId}' (has: ${ids.join(', ') || 'none'})`,
+        );
       }
       if (comp.disabled) throw new Error(`${label}: component '${customId}' is disabled`);
     }
@@ -2276,7 +2503,8 @@ export class DiscordEmulator {
   /** A button click on a message (stored message id or object); the button must exist and be enabled. */
   button(customId: string, message: APIMessage | string, ctx: InteractionContext = {}): Json {
     const { msg, comp } = this.resolveComponentTarget('button', customId, message, ctx);
-    if (comp && comp.type !== 2 && !ctx.force) throw new Error(`button: component '${customId}' is type ${comp.type}, not a button`);
+    if (comp && comp.type !== 2 && !ctx.force)
+      throw new Error(`button: component '${customId}' is type ${comp.type}, not a button`);
     const base = this.componentBase(msg, ctx);
     base.data = { custom_id: customId, component_type: 2 };
     return base;
@@ -2287,31 +2515,46 @@ export class DiscordEmulator {
     const { msg, comp } = this.resolveComponentTarget('selectMenu', customId, message, ctx);
     const componentType: number = comp?.type ?? 3;
     if (comp && !ctx.force) {
-      if (![3, 5, 6, 7, 8].includes(componentType)) throw new Error(`selectMenu: component '${customId}' is type ${componentType}, not a select`);
+      if (![3, 5, 6, 7, 8].includes(componentType))
+        throw new Error(`selectMenu: component '${customId}' is type ${componentType}, not a select`);
       if (componentType === 3) {
         const allowed = (comp.options ?? []).map((x: Json) => x.value);
         const bad = values.filter((v) => !allowed.includes(v));
-        if (bad.length) throw new Error(`selectMenu: values ${bad.join(', ')} are not options of '${customId}' (${allowed.join(', ')})`);
+        if (bad.length)
+          throw new Error(
+            `selectMenu: values ${bad.join(', ')} are not options of '${customId}' (${allowed.join(', ')})`,
+          );
       }
       const min = comp.min_values ?? 1;
       const max = comp.max_values ?? 1;
-      if (values.length < min || values.length > max) throw new Error(`selectMenu: '${customId}' takes ${min}..${max} values, got ${values.length}`);
+      if (values.length < min || values.length > max)
+        throw new Error(`selectMenu: '${customId}' takes ${min}..${max} values, got ${values.length}`);
     }
     const base = this.componentBase(msg, ctx);
     base.data = { custom_id: customId, component_type: componentType, values };
-    if (componentType === 5) base.data.resolved = { users: Object.fromEntries(values.flatMap((v) => (this.users.get(v) ? [[v, this.users.get(v)]] : []))) };
+    if (componentType === 5)
+      base.data.resolved = {
+        users: Object.fromEntries(values.flatMap((v) => (this.users.get(v) ? [[v, this.users.get(v)]] : []))),
+      };
     return base;
   }
 
   /** A modal submission: fields are text-input custom_id -> value. Pass ctx.message for a modal opened from a component. */
-  modalSubmit(customId: string, fields: Record<string, string>, ctx: InteractionContext & { message?: APIMessage | string } = {}): Json {
+  modalSubmit(
+    customId: string,
+    fields: Record<string, string>,
+    ctx: InteractionContext & { message?: APIMessage | string } = {},
+  ): Json {
     const msg: Json | undefined = typeof ctx.message === 'string' ? this.messageIndex.get(ctx.message) : ctx.message;
     const c: InteractionContext = { ...ctx };
     if (msg && c.channelId === undefined && this.channels.has(msg.channel_id)) c.channelId = msg.channel_id;
     const base = this.interactionBase(InteractionKind.ModalSubmit, c);
     base.data = {
       custom_id: customId,
-      components: Object.entries(fields).map(([id, value]) => ({ type: 1, components: [{ type: 4, custom_id: id, value }] })),
+      components: Object.entries(fields).map(([id, value]) => ({
+        type: 1,
+        components: [{ type: 4, custom_id: id, value }],
+      })),
     };
     if (msg) base.message = clone(msg);
     return base;
@@ -2322,10 +2565,21 @@ export class DiscordEmulator {
     if (this.sessions.size === 0) {
       throw new Error('DiscordEmulator.interact: no gateway session (did the client log in and reach ready?)');
     }
-    for (const k of ['id', 'token', 'application_id', 'type', 'entitlements', 'authorizing_integration_owners'] as const) {
-      if (payload[k] === undefined) throw new Error(`DiscordEmulator.interact: payload lacks '${k}' (G5); build it with chatInput/autocomplete/button/...`);
+    for (const k of [
+      'id',
+      'token',
+      'application_id',
+      'type',
+      'entitlements',
+      'authorizing_integration_owners',
+    ] as const) {
+      if (payload[k] === undefined)
+        throw new Error(
+          `DiscordEmulator.interact: payload lacks '${k}' (G5); build it with chatInput/autocomplete/button/...`,
+        );
     }
-    if (!payload.member && !payload.user) throw new Error("DiscordEmulator.interact: payload needs 'member' or 'user' (G5)");
+    if (!payload.member && !payload.user)
+      throw new Error("DiscordEmulator.interact: payload needs 'member' or 'user' (G5)");
     const state: InteractionState = {
       id: payload.id,
       token: payload.token,
@@ -2351,10 +2605,14 @@ export class DiscordEmulator {
       get state() {
         return state;
       },
-      callback: (timeoutMs = 2000) => this.waitForRequest({ method: 'POST', path: `/interactions/${state.id}/${tok}/callback` }, timeoutMs),
-      editOriginal: (timeoutMs = 2000) => this.waitForRequest({ method: 'PATCH', path: `/webhooks/${app}/${tok}/messages/@original` }, timeoutMs),
+      callback: (timeoutMs = 2000) =>
+        this.waitForRequest({ method: 'POST', path: `/interactions/${state.id}/${tok}/callback` }, timeoutMs),
+      editOriginal: (timeoutMs = 2000) =>
+        this.waitForRequest({ method: 'PATCH', path: `/webhooks/${app}/${tok}/messages/@original` }, timeoutMs),
       followup: (timeoutMs = 2000, nth = 1) =>
-        this.waitForRequests({ method: 'POST', path: `/webhooks/${app}/${tok}` }, nth, timeoutMs).then((r) => r[nth - 1]!),
+        this.waitForRequests({ method: 'POST', path: `/webhooks/${app}/${tok}` }, nth, timeoutMs).then(
+          (r) => r[nth - 1]!,
+        ),
     };
   }
 
@@ -2418,13 +2676,20 @@ export class DiscordEmulator {
       }
     });
     ws.on('error', () => undefined);
-    conn.send({ op: 10, d: { heartbeat_interval: this.heartbeatIntervalMs, _trace: ['["discord-emulator",{"micros":0}]'] }, s: null, t: null });
+    conn.send({
+      op: 10,
+      d: { heartbeat_interval: this.heartbeatIntervalMs, _trace: ['["discord-emulator",{"micros":0}]'] },
+      s: null,
+      t: null,
+    });
   }
 
   private onGatewayMessage(conn: Conn, data: RawData): void {
     let frame: Json;
     try {
-      frame = JSON.parse(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8'));
+      frame = JSON.parse(
+        Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8'),
+      );
     } catch {
       conn.ws.close(4002, 'Error while decoding payload.');
       return;
@@ -2532,9 +2797,12 @@ export class DiscordEmulator {
     if (!guild) return;
     let members = guild.members;
     if (Array.isArray(d.user_ids)) members = members.filter((m) => d.user_ids.includes(m.user.id));
-    else if (typeof d.query === 'string' && d.query) members = members.filter((m) => m.user.username.toLowerCase().startsWith(d.query.toLowerCase()));
+    else if (typeof d.query === 'string' && d.query)
+      members = members.filter((m) => m.user.username.toLowerCase().startsWith(d.query.toLowerCase()));
     if (d.limit) members = members.slice(0, d.limit);
-    const notFound = Array.isArray(d.user_ids) ? d.user_ids.filter((id: string) => !guild.members.some((m) => m.user.id === id)) : [];
+    const notFound = Array.isArray(d.user_ids)
+      ? d.user_ids.filter((id: string) => !guild.members.some((m) => m.user.id === id))
+      : [];
     this.sendDispatch(session as SessionInternal, 'GUILD_MEMBERS_CHUNK', {
       guild_id: guild.id,
       members: clone(members),

@@ -13,7 +13,14 @@ import { loadConfig } from '../../src/config.ts';
 import { createBot, type Bot, type BotOptions } from '../../src/discord/bot.ts';
 import { createLogger } from '../../src/log.ts';
 import { deployCommands } from '../../scripts/deploy-commands.ts';
-import { generateCorpus, newEntry, TOPICS, writeDays, type SynthPaper, type TopicKey } from '../helpers/synthetic-days.ts';
+import {
+  generateCorpus,
+  newEntry,
+  TOPICS,
+  writeDays,
+  type SynthPaper,
+  type TopicKey,
+} from '../helpers/synthetic-days.ts';
 import { DiscordEmulator, type DiscordEmulatorOptions, type Json, type RecordedRequest } from './emulator.ts';
 
 import { staticDir as staticModelDir } from '../helpers/shared.ts';
@@ -23,8 +30,14 @@ export { staticModelDir };
 
 export const LATEST_DAY = '2025-03-11';
 export const TOPIC_DAYS: Record<TopicKey, string> = {
-  draft: '2025-03-03', protein: '2025-03-03', grasp: '2025-03-04', weather: '2025-03-05',
-  music: '2025-03-06', tumor: '2025-03-07', speech: '2025-03-10', code: LATEST_DAY,
+  draft: '2025-03-03',
+  protein: '2025-03-03',
+  grasp: '2025-03-04',
+  weather: '2025-03-05',
+  music: '2025-03-06',
+  tumor: '2025-03-07',
+  speech: '2025-03-10',
+  code: LATEST_DAY,
 };
 
 /** A made-up paper whose text tries everything that must not work in Discord. */
@@ -47,7 +60,11 @@ export function testDays(): Map<string, Record<string, unknown>[]> {
   for (const key of Object.keys(TOPICS) as TopicKey[]) {
     const day = TOPIC_DAYS[key];
     const p: SynthPaper = { ...TOPICS[key], upvotes: 10 + Object.keys(TOPICS).indexOf(key) };
-    if (key === 'draft') Object.assign(p, { githubRepo: 'https://github.com/example/draft-verify', aiSummary: 'A small proposal network drafts tokens that a large model verifies in one pass.' });
+    if (key === 'draft')
+      Object.assign(p, {
+        githubRepo: 'https://github.com/example/draft-verify',
+        aiSummary: 'A small proposal network drafts tokens that a large model verifies in one pass.',
+      });
     days.set(day, [...(days.get(day) ?? []), newEntry(p, day)]);
   }
   // Ten more papers on the latest day, so its digest has two pages.
@@ -119,7 +136,10 @@ export async function startHarness(o: {
     logger,
     ...o.bot,
     // The only test-specific client option: lift discord.js's client-side 50 requests/s cap (G1).
-    clientOptions: { ...o.bot?.clientOptions, rest: { globalRequestsPerSecond: 1e6, timeout: 5000, ...o.bot?.clientOptions?.rest } },
+    clientOptions: {
+      ...o.bot?.clientOptions,
+      rest: { globalRequestsPerSecond: 1e6, timeout: 5000, ...o.bot?.clientOptions?.rest },
+    },
   });
   await bot.start();
   return {
@@ -140,9 +160,12 @@ export async function startHarness(o: {
 export function messageBodies(emu: DiscordEmulator): { req: RecordedRequest; body: Json }[] {
   const out: { req: RecordedRequest; body: Json }[] = [];
   for (const r of emu.requests) {
-    if (r.path.endsWith('/callback') && r.body?.data && [4, 7].includes(r.body.type)) out.push({ req: r, body: r.body.data });
-    else if (r.path.startsWith('/webhooks/') && (r.method === 'PATCH' || r.method === 'POST')) out.push({ req: r, body: r.body });
-    else if (r.path.startsWith('/channels/') && r.method === 'POST' && r.path.endsWith('/messages')) out.push({ req: r, body: r.body });
+    if (r.path.endsWith('/callback') && r.body?.data && [4, 7].includes(r.body.type))
+      out.push({ req: r, body: r.body.data });
+    else if (r.path.startsWith('/webhooks/') && (r.method === 'PATCH' || r.method === 'POST'))
+      out.push({ req: r, body: r.body });
+    else if (r.path.startsWith('/channels/') && r.method === 'POST' && r.path.endsWith('/messages'))
+      out.push({ req: r, body: r.body });
   }
   return out;
 }

@@ -41,9 +41,18 @@ describe.skipIf(!haveModel)(`daily highlights in Discord (${SKIP_REASON})`, () =
   });
   afterEach(async () => h?.close());
 
-  const posts = (channelId: string) => h.emu.getMessages(channelId).filter((m) => m.embeds?.some((e) => e.footer?.text?.startsWith('HF Daily Papers highlights')));
-  const setUp = (guildId: string, channelId: string, postTime: string, timeZone: string, count = 5, createdAt = '2025-03-01T00:00:00Z') =>
-    h.app.guildSettings.setSettings({ guildId, channelId, postTime, timeZone, count }, new Date(createdAt));
+  const posts = (channelId: string) =>
+    h.emu
+      .getMessages(channelId)
+      .filter((m) => m.embeds?.some((e) => e.footer?.text?.startsWith('HF Daily Papers highlights')));
+  const setUp = (
+    guildId: string,
+    channelId: string,
+    postTime: string,
+    timeZone: string,
+    count = 5,
+    createdAt = '2025-03-01T00:00:00Z',
+  ) => h.app.guildSettings.setSettings({ guildId, channelId, postTime, timeZone, count }, new Date(createdAt));
 
   it('two servers with different settings each get the latest complete digest once, at their own local time', async () => {
     const a = h.emu.defaults;
@@ -61,7 +70,9 @@ describe.skipIf(!haveModel)(`daily highlights in Discord (${SKIP_REASON})`, () =
     clock = new Date('2025-03-12T08:00:00Z');
     await scheduler.tick();
     const paris = posts(a.digestChannelId);
-    expect(paris.map((m) => m.embeds[0]!.footer!.text)).toEqual([expect.stringContaining(highlightsMarker(LATEST_DAY))]);
+    expect(paris.map((m) => m.embeds[0]!.footer!.text)).toEqual([
+      expect.stringContaining(highlightsMarker(LATEST_DAY)),
+    ]);
     expect(paris[0]!.embeds[0]!.description!.match(/^\*\*\d\.\*\*/gm)).toHaveLength(3);
     expect(posts(otherChannel.id)).toHaveLength(0);
 
@@ -80,7 +91,8 @@ describe.skipIf(!haveModel)(`daily highlights in Discord (${SKIP_REASON})`, () =
     await Promise.all([scheduler.tick(), newScheduler().tick()]);
     expect(h.emu.requestsMatching({ method: 'POST', path: '/channels/:id/messages' })).toHaveLength(before);
     // No pings possible, and nothing hit an unknown route.
-    for (const r of h.emu.requestsMatching({ method: 'POST', path: '/channels/:id/messages' })) expect(r.body.allowed_mentions).toMatchObject({ parse: [] });
+    for (const r of h.emu.requestsMatching({ method: 'POST', path: '/channels/:id/messages' }))
+      expect(r.body.allowed_mentions).toMatchObject({ parse: [] });
     expect(h.emu.unknownRoutes).toEqual([]);
   });
 
@@ -175,13 +187,35 @@ describe.skipIf(!haveModel)(`daily highlights in Discord (${SKIP_REASON})`, () =
 
   it('/highlights set validates the time zone and the time, and preview shows the highlights privately', async () => {
     const owner = h.emu.defaults.owner;
-    const bad = h.emu.interact(h.emu.chatInput('highlights', { channel: h.emu.defaults.digestChannelId, time: '09:00', timezone: 'Mars/Olympus' }, { subcommand: 'set', user: owner }));
+    const bad = h.emu.interact(
+      h.emu.chatInput(
+        'highlights',
+        { channel: h.emu.defaults.digestChannelId, time: '09:00', timezone: 'Mars/Olympus' },
+        { subcommand: 'set', user: owner },
+      ),
+    );
     expect((await bad.callback()).body.data.content).toMatch(/not a time zone I know.*Europe\/Paris/);
-    const badTime = h.emu.interact(h.emu.chatInput('highlights', { channel: h.emu.defaults.digestChannelId, time: '25:00', timezone: 'UTC' }, { subcommand: 'set', user: owner }));
+    const badTime = h.emu.interact(
+      h.emu.chatInput(
+        'highlights',
+        { channel: h.emu.defaults.digestChannelId, time: '25:00', timezone: 'UTC' },
+        { subcommand: 'set', user: owner },
+      ),
+    );
     expect((await badTime.callback()).body.data.content).toMatch(/not a time/);
-    const ok = h.emu.interact(h.emu.chatInput('highlights', { channel: h.emu.defaults.digestChannelId, time: '7:05', timezone: 'Asia/Tokyo', count: 3 }, { subcommand: 'set', user: owner }));
+    const ok = h.emu.interact(
+      h.emu.chatInput(
+        'highlights',
+        { channel: h.emu.defaults.digestChannelId, time: '7:05', timezone: 'Asia/Tokyo', count: 3 },
+        { subcommand: 'set', user: owner },
+      ),
+    );
     expect((await ok.callback()).body.data.content).toMatch(/top 3 papers in <#\d+> at 07:05 Asia\/Tokyo/);
-    expect(h.app.guildSettings.settings(h.emu.defaults.guildId)).toMatchObject({ postTime: '07:05', timeZone: 'Asia/Tokyo', count: 3 });
+    expect(h.app.guildSettings.settings(h.emu.defaults.guildId)).toMatchObject({
+      postTime: '07:05',
+      timeZone: 'Asia/Tokyo',
+      count: 3,
+    });
     const preview = h.emu.interact(h.emu.chatInput('highlights', {}, { subcommand: 'preview', user: owner }));
     const p = (await preview.callback()).body.data;
     expect(p.flags).toBe(64);

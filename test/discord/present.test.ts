@@ -28,7 +28,11 @@ function answer(text: string, n: number, extra: Partial<Answer> = {}): Answer {
     outcome: 'answer',
     abstained: false,
     text,
-    citations: Array.from({ length: n }, (_, k) => ({ n: k + 1, paper: paper(`2501.0000${k}`), url: `https://huggingface.co/papers/2501.0000${k}` })),
+    citations: Array.from({ length: n }, (_, k) => ({
+      n: k + 1,
+      paper: paper(`2501.0000${k}`),
+      url: `https://huggingface.co/papers/2501.0000${k}`,
+    })),
     retrieved: [],
     closest: [],
     answerer: 'extractive',
@@ -39,7 +43,9 @@ function answer(text: string, n: number, extra: Partial<Answer> = {}): Answer {
 
 describe('escaping', () => {
   it('makes markdown, mentions, tags and links inert', () => {
-    const s = escapeText('**bold** _it_ `code` ||spoiler|| <@123456789012345678> <#1> <t:1:R> @everyone @here [x](https://e.x) # head');
+    const s = escapeText(
+      '**bold** _it_ `code` ||spoiler|| <@123456789012345678> <#1> <t:1:R> @everyone @here [x](https://e.x) # head',
+    );
     expect(s).toBe(
       '\\*\\*bold\\*\\* \\_it\\_ \\`code\\` \\|\\|spoiler\\|\\| \\<@123456789012345678> \\<#1> \\<t:1:R> @\u200beveryone @\u200bhere \\[x\\](https://e.x) # head',
     );
@@ -78,14 +84,28 @@ describe('splitting within limits', () => {
       for (const p of parts) expect(p.length).toBeLessThanOrEqual(max);
       expect(parts.join(' ')).toContain(link);
     }
-    const escaped = 'x'.repeat(9) + '\\*' + 'y'.repeat(9);
+    const escaped = `${'x'.repeat(9)}\\*${'y'.repeat(9)}`;
     for (const p of splitText(escaped, 10)) expect(p.endsWith('\\')).toBe(false);
-    expect(atomSpans('a [1] b [t](u) https://x.y \\*')).toEqual([[2, 5], [8, 14], [15, 26], [27, 29]]);
+    expect(atomSpans('a [1] b [t](u) https://x.y \\*')).toEqual([
+      [2, 5],
+      [8, 14],
+      [15, 26],
+      [27, 29],
+    ]);
   });
 
   it('builds embeds and packs messages within 4096 / 1024 / 25 fields / 6000 / 10 embeds', () => {
-    const lines = Array.from({ length: 80 }, (_, k) => `**[${k + 1}]** [A fairly long paper title number ${k + 1}](https://huggingface.co/papers/2501.${String(k).padStart(5, '0')}) · 2025-03-03`);
-    const embeds = buildEmbeds({ title: 'T'.repeat(300), description: 'word '.repeat(3000), sections: [{ name: 'Sources', lines }], footer: 'f' });
+    const lines = Array.from(
+      { length: 80 },
+      (_, k) =>
+        `**[${k + 1}]** [A fairly long paper title number ${k + 1}](https://huggingface.co/papers/2501.${String(k).padStart(5, '0')}) · 2025-03-03`,
+    );
+    const embeds = buildEmbeds({
+      title: 'T'.repeat(300),
+      description: 'word '.repeat(3000),
+      sections: [{ name: 'Sources', lines }],
+      footer: 'f',
+    });
     expect(embeds[0]!.title!.length).toBe(LIMITS.title);
     for (const e of embeds) {
       expect(e.description?.length ?? 0).toBeLessThanOrEqual(LIMITS.description);
@@ -94,7 +114,10 @@ describe('splitting within limits', () => {
       expect(embedLength(e)).toBeLessThanOrEqual(LIMITS.embedsTotal);
     }
     expect(embeds.at(-1)!.footer).toEqual({ text: 'f' });
-    const all = embeds.flatMap((e) => e.fields ?? []).map((f) => f.value).join('\n');
+    const all = embeds
+      .flatMap((e) => e.fields ?? [])
+      .map((f) => f.value)
+      .join('\n');
     for (const l of lines) expect(all).toContain(l); // every source line whole
     const messages = packMessages([...embeds, ...embeds, ...embeds]);
     for (const m of messages) {
@@ -115,7 +138,9 @@ describe('presenting answers', () => {
     const [first] = answerMessages(a, { since: '2025-03-01', until: '2025-03-07' });
     const e = first![0]!;
     expect(e.fields![0]!.name).toBe('Sources');
-    expect(e.fields![0]!.value.split('\n')[1]).toMatch(/^\*\*\[2\]\*\* \[Paper 2501\.00001\]\(https:\/\/huggingface\.co\/papers\/2501\.00001\) · 2025-03-03 · ▲ 1 · \[arXiv\]/);
+    expect(e.fields![0]!.value.split('\n')[1]).toMatch(
+      /^\*\*\[2\]\*\* \[Paper 2501\.00001\]\(https:\/\/huggingface\.co\/papers\/2501\.00001\) · 2025-03-03 · ▲ 1 · \[arXiv\]/,
+    );
     expect(e.footer!.text).toBe('Searched 10 papers · 2025-03-01 to 2025-03-07 · answered by extractive');
   });
 
@@ -128,8 +153,16 @@ describe('presenting answers', () => {
     });
     const e = answerMessages(a)[0]![0]!;
     expect(e.title).toBe('No direct answer: q?');
-    expect(e.description).toBe('No paper in the digest answers this directly; the closest are:\n\n*The model timed out; extractive shown.*');
-    expect(e.fields).toEqual([{ name: 'Closest papers (not an answer)', value: '**1.** [Near miss](https://huggingface.co/papers/2501.00009) · 2025-03-03\nA sampler that skips 3.5 steps.' }]);
+    expect(e.description).toBe(
+      'No paper in the digest answers this directly; the closest are:\n\n*The model timed out; extractive shown.*',
+    );
+    expect(e.fields).toEqual([
+      {
+        name: 'Closest papers (not an answer)',
+        value:
+          '**1.** [Near miss](https://huggingface.co/papers/2501.00009) · 2025-03-03\nA sampler that skips 3.5 steps.',
+      },
+    ]);
   });
 
   it('shows a none outcome as nothing related, without sources', () => {
@@ -141,7 +174,9 @@ describe('presenting answers', () => {
 
   it('escapes model output but keeps its lists, and drops its reasoning', () => {
     const a = answer('<think>I should cite [2]</think>- **Drafting** @everyone [1]\n- <@1> second [1]', 1);
-    expect(renderAnswerText(a)).toBe('- \\*\\*Drafting\\*\\* @\u200beveryone [[1]](https://huggingface.co/papers/2501.00000)\n- \\<@1> second [[1]](https://huggingface.co/papers/2501.00000)');
+    expect(renderAnswerText(a)).toBe(
+      '- \\*\\*Drafting\\*\\* @\u200beveryone [[1]](https://huggingface.co/papers/2501.00000)\n- \\<@1> second [[1]](https://huggingface.co/papers/2501.00000)',
+    );
   });
 
   it('takes the first sentences of an abstract', () => {
@@ -156,11 +191,18 @@ describe('pagination ids', () => {
     const [prev, next] = row!.toJSON().components as { custom_id: string; disabled: boolean }[];
     expect(prev).toMatchObject({ custom_id: 'search:prev:0:123456789012345678:2025-03-01:', disabled: true });
     expect(next).toMatchObject({ custom_id: 'search:next:1:123456789012345678:2025-03-01:', disabled: false });
-    expect(parsePageId(next!.custom_id)).toEqual({ command: 'search', page: 1, owner: '123456789012345678', args: ['2025-03-01', ''] });
+    expect(parsePageId(next!.custom_id)).toEqual({
+      command: 'search',
+      page: 1,
+      owner: '123456789012345678',
+      args: ['2025-03-01', ''],
+    });
     expect(parsePageId('similar:next:2:1:title-abc%3Adef')).toMatchObject({ args: ['title-abc:def'] });
     expect(parsePageId('search:jump:1:1')).toBeUndefined();
     expect(pageButtons('digest', { page: 0, pages: 1, owner: '1', args: [] })).toEqual([]);
-    expect(() => pageButtons('x', { page: 0, pages: 2, owner: '1', args: ['y'.repeat(100)] })).toThrow(/custom_id too long/);
+    expect(() => pageButtons('x', { page: 0, pages: 2, owner: '1', args: ['y'.repeat(100)] })).toThrow(
+      /custom_id too long/,
+    );
   });
 });
 
@@ -182,12 +224,22 @@ describe('logging', () => {
   it('writes one JSON object a line and never the token or interaction tokens', () => {
     const lines: string[] = [];
     const log = createLogger({ write: (l) => lines.push(l), secrets: ['super-secret-token'] });
-    log.error('handler_error', { error: 'failed with super-secret-token', url: 'https://discord.com/api/v10/webhooks/123/aW50ZXJhY3Rpb246abc/messages/@original' });
+    log.error('handler_error', {
+      error: 'failed with super-secret-token',
+      url: 'https://discord.com/api/v10/webhooks/123/aW50ZXJhY3Rpb246abc/messages/@original',
+    });
     log.debug('hidden');
     expect(lines).toHaveLength(1);
     const parsed = JSON.parse(lines[0]!);
-    expect(parsed).toMatchObject({ level: 'error', event: 'handler_error', error: 'failed with [redacted]', url: 'https://discord.com/api/v10/webhooks/123/[redacted]/messages/@original' });
-    expect(redact('token MTA5ODc2NTQzMjEwOTg3NjU0.GhIjKl.abcdefghijklmnopqrstuvwxyz0123456789 end')).toBe('token [redacted] end');
+    expect(parsed).toMatchObject({
+      level: 'error',
+      event: 'handler_error',
+      error: 'failed with [redacted]',
+      url: 'https://discord.com/api/v10/webhooks/123/[redacted]/messages/@original',
+    });
+    expect(redact('token MTA5ODc2NTQzMjEwOTg3NjU0.GhIjKl.abcdefghijklmnopqrstuvwxyz0123456789 end')).toBe(
+      'token [redacted] end',
+    );
   });
 });
 
@@ -199,7 +251,9 @@ describe('serve configuration', () => {
     const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       expect(await main(['node', 'cli', '--data-dir', '/nonexistent/never-created', 'serve'])).toBe(1);
-      expect(String(err.mock.calls[0]?.[0])).toMatch(/^error: serve needs DISCORD_TOKEN \(the bot token\) and DISCORD_APPLICATION_ID \(the application id\)\. /);
+      expect(String(err.mock.calls[0]?.[0])).toMatch(
+        /^error: serve needs DISCORD_TOKEN \(the bot token\) and DISCORD_APPLICATION_ID \(the application id\)\. /,
+      );
     } finally {
       err.mockRestore();
       vi.unstubAllEnvs();
@@ -207,8 +261,14 @@ describe('serve configuration', () => {
   });
 
   it('names exactly the missing settings', () => {
-    expect(() => checkBotConfig(loadConfig({ DISCORD_TOKEN: 't' }))).toThrow(/^serve needs DISCORD_APPLICATION_ID \(the application id\)\./);
-    expect(() => checkBotConfig(loadConfig({ DISCORD_APPLICATION_ID: '123456789012345678' }))).toThrow(/^serve needs DISCORD_TOKEN \(the bot token\)\./);
-    expect(() => checkBotConfig(loadConfig({ DISCORD_TOKEN: 't', DISCORD_APPLICATION_ID: '123456789012345678' }))).not.toThrow();
+    expect(() => checkBotConfig(loadConfig({ DISCORD_TOKEN: 't' }))).toThrow(
+      /^serve needs DISCORD_APPLICATION_ID \(the application id\)\./,
+    );
+    expect(() => checkBotConfig(loadConfig({ DISCORD_APPLICATION_ID: '123456789012345678' }))).toThrow(
+      /^serve needs DISCORD_TOKEN \(the bot token\)\./,
+    );
+    expect(() =>
+      checkBotConfig(loadConfig({ DISCORD_TOKEN: 't', DISCORD_APPLICATION_ID: '123456789012345678' })),
+    ).not.toThrow();
   });
 });

@@ -20,7 +20,17 @@ import type { PlannedNotification } from '../../src/subscriptions/plan.ts';
 import { readApiFile } from '../../src/sources/files.ts';
 import { newEntry, writeDays, type SynthPaper } from '../helpers/synthetic-days.ts';
 import { responses, type Json } from './emulator.ts';
-import { baseEnv, buildCorpus, haveModel, HOSTILE, LATEST_DAY, messageBodies, SKIP_REASON, startHarness, type Harness } from './harness.ts';
+import {
+  baseEnv,
+  buildCorpus,
+  haveModel,
+  HOSTILE,
+  LATEST_DAY,
+  messageBodies,
+  SKIP_REASON,
+  startHarness,
+  type Harness,
+} from './harness.ts';
 
 // Made-up papers (none copied from real ones), in templates: each test gives them ids of its own.
 const SPEC = (id: string, n = ''): SynthPaper => ({
@@ -71,8 +81,20 @@ const LIDAR = (id: string): SynthPaper => ({
 describe('the subscription message', () => {
   it('fits one embed however many papers matched: the best first, the rest counted', () => {
     const papers = Array.from({ length: 40 }, (_, k) => ({
-      paper: { id: `2504.${String(10000 + k)}`, date: '2025-03-12', title: `A Very Long Made-Up Title Number ${k} `.repeat(8), abstract: 'x', authors: [], upvotes: k, comments: 0 },
-      topics: Array.from({ length: 5 }, (_, t) => ({ topic: `topic ${t} `.repeat(10).trim(), score: 1 - t / 10, reason: 'similarity 0.50, matched "topic"' })),
+      paper: {
+        id: `2504.${String(10000 + k)}`,
+        date: '2025-03-12',
+        title: `A Very Long Made-Up Title Number ${k} `.repeat(8),
+        abstract: 'x',
+        authors: [],
+        upvotes: k,
+        comments: 0,
+      },
+      topics: Array.from({ length: 5 }, (_, t) => ({
+        topic: `topic ${t} `.repeat(10).trim(),
+        score: 1 - t / 10,
+        reason: 'similarity 0.50, matched "topic"',
+      })),
     }));
     const n: PlannedNotification = { userId: '1', day: '2025-03-12', target: { kind: 'dm' }, papers };
     const { embed, shown } = subscriptionEmbed(n);
@@ -81,7 +103,9 @@ describe('the subscription message', () => {
     expect(shown).toEqual(papers.slice(0, shown.length));
     expect(embed.description!.length).toBeLessThanOrEqual(LIMITS.description);
     expect(embedLength(embed)).toBeLessThanOrEqual(LIMITS.embedsTotal);
-    expect(embed.description).toMatch(new RegExp(`…and ${40 - shown.length} more matching papers: \`/digest date:2025-03-12\` lists the whole day\.$`));
+    expect(embed.description).toMatch(
+      new RegExp(`…and ${40 - shown.length} more matching papers: \`/digest date:2025-03-12\` lists the whole day.$`),
+    );
     expect(embed.description).toContain('↳ and 2 more of your topics');
   });
 });
@@ -106,7 +130,9 @@ describe.skipIf(!haveModel)(`topic subscriptions in Discord (${SKIP_REASON})`, (
   });
 
   beforeEach(() => {
-    h.app.db.exec('DELETE FROM notified; DELETE FROM deliveries; DELETE FROM subscriptions; DELETE FROM subscribers; DELETE FROM guild_settings;');
+    h.app.db.exec(
+      'DELETE FROM notified; DELETE FROM deliveries; DELETE FROM subscriptions; DELETE FROM subscribers; DELETE FROM guild_settings;',
+    );
     h.emu.clearIntercepts();
     log = [];
   });
@@ -152,7 +178,17 @@ describe.skipIf(!haveModel)(`topic subscriptions in Discord (${SKIP_REASON})`, (
   }
 
   const deliver = async (day: string, app: App = h.app): Promise<DeliveryReport> => {
-    return deliverDay({ subscriptions: app.subscriptions, deliveries: app.deliveries, papers: app.store, matcher: await app.topicMatcher(), sender: discordSubscriptionSender(h.bot.client), log: pushTo(log) }, day);
+    return deliverDay(
+      {
+        subscriptions: app.subscriptions,
+        deliveries: app.deliveries,
+        papers: app.store,
+        matcher: await app.topicMatcher(),
+        sender: discordSubscriptionSender(h.bot.client),
+        log: pushTo(log),
+      },
+      day,
+    );
   };
 
   /** Runs a slash command; returns the callback's message data and the interaction handle. */
@@ -182,27 +218,42 @@ describe.skipIf(!haveModel)(`topic subscriptions in Discord (${SKIP_REASON})`, (
     expect(ok.content).toMatch(/^Subscribed to \*\*speculative decoding\*\* \(1\/25 topics\): papers about it/);
     expect(ok.content).toMatch(/by DM, in one message/);
     const author = await subscribe(alice, 'Jane Doe', 'author');
-    expect(author.content).toMatch(/Subscribed to \*\*author:"Jane Doe"\*\* \(2\/25 topics\): papers with Jane Doe among the authors/);
+    expect(author.content).toMatch(
+      /Subscribed to \*\*author:"Jane Doe"\*\* \(2\/25 topics\): papers with Jane Doe among the authors/,
+    );
 
-    expect((await subscribe(alice, 'Speculative   DECODING!')).content).toBe('You already follow "speculative decoding".');
+    expect((await subscribe(alice, 'Speculative   DECODING!')).content).toBe(
+      'You already follow "speculative decoding".',
+    );
     const long = `${'speculative decoding '.repeat(6).slice(0, 100)}z`;
     expect([...long.trim()].length).toBe(101);
-    expect((await subscribe(alice, long)).content).toMatch(/A topic is at most 100 characters; this one has 101\. Shorten it\./);
+    expect((await subscribe(alice, long)).content).toMatch(
+      /A topic is at most 100 characters; this one has 101\. Shorten it\./,
+    );
     expect((await subscribe(alice, 'title:"x"')).content).toMatch(/"title:" is not a topic form/);
-    expect((await subscribe(alice, 'kw:"draft" model', 'author')).content).toMatch(/written as a keyword topic but mode is author/);
+    expect((await subscribe(alice, 'kw:"draft" model', 'author')).content).toMatch(
+      /written as a keyword topic but mode is author/,
+    );
 
     for (let n = 3; n <= 25; n++) h.app.subscriptions.subscribe(alice.id, `topic number ${n}`);
     const full = await subscribe(alice, 'one too many');
     expect(full.content).toMatch(/You follow 25 topics, the most allowed is 25\. Unsubscribe from one first\./);
     expect(h.app.subscriptions.list(alice.id)).toHaveLength(25);
-    expect(h.app.subscriptions.list(alice.id).slice(0, 2).map((s) => s.topic)).toEqual(['speculative decoding', 'author:"Jane Doe"']);
+    expect(
+      h.app.subscriptions
+        .list(alice.id)
+        .slice(0, 2)
+        .map((s) => s.topic),
+    ).toEqual(['speculative decoding', 'author:"Jane Doe"']);
 
     // Markdown in a topic is shown inert.
     const bob = newUser('bob');
-    expect((await subscribe(bob, '**bold** <@123456789012345678> agents')).content).toMatch(/^Subscribed to \*\*\\\*\\\*bold\\\*\\\* \\<@123456789012345678> agents\*\*/);
+    expect((await subscribe(bob, '**bold** <@123456789012345678> agents')).content).toMatch(
+      /^Subscribed to \*\*\\\*\\\*bold\\\*\\\* \\<@123456789012345678> agents\*\*/,
+    );
   });
 
-  it('/unsubscribe autocompletes only the user\'s own topics, and /subscriptions list shows them privately', async () => {
+  it("/unsubscribe autocompletes only the user's own topics, and /subscriptions list shows them privately", async () => {
     const alice = newUser('alice');
     const bob = newUser('bob');
     await subscribe(alice, 'speculative decoding');
@@ -224,12 +275,21 @@ describe.skipIf(!haveModel)(`topic subscriptions in Discord (${SKIP_REASON})`, (
     const list = (await command(alice, 'subscriptions', {}, { subcommand: 'list' })).data;
     expect(list.flags).toBe(64);
     expect(list.embeds[0].title).toBe('Your topics (2/25)');
-    expect(list.embeds[0].description).toMatch(/\*\*1\.\*\* speculative decoding\n\*\*2\.\*\* weather forecasting\n\nActive: new papers by DM/);
+    expect(list.embeds[0].description).toMatch(
+      /\*\*1\.\*\* speculative decoding\n\*\*2\.\*\* weather forecasting\n\nActive: new papers by DM/,
+    );
 
     const gone = (await command(alice, 'unsubscribe', { topic: 'Weather Forecasting' })).data;
-    expect(gone).toMatchObject({ flags: 64, content: 'Unsubscribed from **weather forecasting**. You follow 1 other topic (`/subscriptions list`).' });
-    expect((await command(alice, 'unsubscribe', { topic: 'weather forecasting' })).data.content).toMatch(/You do not follow "weather forecasting"/);
-    expect((await command(bob, 'unsubscribe', { topic: 'speculative decoding' })).data.content).toMatch(/You do not follow/);
+    expect(gone).toMatchObject({
+      flags: 64,
+      content: 'Unsubscribed from **weather forecasting**. You follow 1 other topic (`/subscriptions list`).',
+    });
+    expect((await command(alice, 'unsubscribe', { topic: 'weather forecasting' })).data.content).toMatch(
+      /You do not follow "weather forecasting"/,
+    );
+    expect((await command(bob, 'unsubscribe', { topic: 'speculative decoding' })).data.content).toMatch(
+      /You do not follow/,
+    );
     expect(h.app.subscriptions.list(alice.id).map((s) => s.topic)).toEqual(['speculative decoding']);
   });
 
@@ -253,15 +313,25 @@ describe.skipIf(!haveModel)(`topic subscriptions in Discord (${SKIP_REASON})`, (
     expect(embed.footer?.text).toContain(`topic subscriptions · ${day} · 2 papers`);
     const desc = embed.description!;
     // The best match first: the speculative decoding paper, with both of alice's topics and why.
-    expect(desc).toMatch(new RegExp(`^\\*\\*1\\.\\*\\* \\[Speculative Decoding with Tiny Draft Models for Faster Chat Inference\\]\\(https://huggingface\\.co/papers/${spec.id.replace('.', '\\.')}\\)\n${day} · ▲ 20`));
+    expect(desc).toMatch(
+      new RegExp(
+        `^\\*\\*1\\.\\*\\* \\[Speculative Decoding with Tiny Draft Models for Faster Chat Inference\\]\\(https://huggingface\\.co/papers/${spec.id.replace('.', '\\.')}\\)\n${day} · ▲ 20`,
+      ),
+    );
     expect(desc).toMatch(/↳ \*\*author:"Jane Doe"\*\*: author Jane Doe/);
     expect(desc).toMatch(/↳ \*\*speculative decoding\*\*: similarity \d\.\d\d, matched "speculative decoding"/);
-    expect(desc).toMatch(new RegExp(`\\*\\*2\\.\\*\\* \\[Sorting Spreadsheets: A Benchmark for Question Answering over Tables\\]\\(https://huggingface\\.co/papers/${tables.id.replace('.', '\\.')}\\)`));
+    expect(desc).toMatch(
+      new RegExp(
+        `\\*\\*2\\.\\*\\* \\[Sorting Spreadsheets: A Benchmark for Question Answering over Tables\\]\\(https://huggingface\\.co/papers/${tables.id.replace('.', '\\.')}\\)`,
+      ),
+    );
     expect(desc).not.toContain('Monsoon');
     expect(desc).not.toContain('Lidar');
 
     expect(dms(bob)).toHaveLength(1);
-    expect(dms(bob)[0]!.embeds[0]!.description).toMatch(/^\*\*1\.\*\* \[Forecasting Monsoon Rainfall[^\n]*\n[^\n]*\n↳ \*\*weather forecasting\*\*: similarity \d\.\d\d, matched "weather forecasting"$/);
+    expect(dms(bob)[0]!.embeds[0]!.description).toMatch(
+      /^\*\*1\.\*\* \[Forecasting Monsoon Rainfall[^\n]*\n[^\n]*\n↳ \*\*weather forecasting\*\*: similarity \d\.\d\d, matched "weather forecasting"$/,
+    );
     expect(h.emu.dmChannelOf(carol.id)).toBeUndefined();
 
     // Recorded: the day is sent, the papers are told.
@@ -295,33 +365,52 @@ describe.skipIf(!haveModel)(`topic subscriptions in Discord (${SKIP_REASON})`, (
     await subscribe(carol, 'weather forecasting');
     h.emu.refuseDms(alice.id);
     // carol's DMs fail with server errors, whatever the retries.
-    h.emu.intercept({ method: 'POST', path: '/users/@me/channels', match: (r) => r.body?.recipient_id === carol.id, respond: responses.serverError(500), times: Infinity });
+    h.emu.intercept({
+      method: 'POST',
+      path: '/users/@me/channels',
+      match: (r) => r.body?.recipient_id === carol.id,
+      respond: responses.serverError(500),
+      times: Infinity,
+    });
     const day = await ingestDay([WEATHER(id())]);
 
     const report = await deliver(day);
     expect(report).toEqual({ day, planned: 3, sent: 1, dmClosed: 1, failed: 1, skipped: 0 });
     expect(dms(bob)).toHaveLength(1);
     expect(dms(alice)).toHaveLength(0);
-    expect(dmPosts(alice).map((r) => [r.status, r.response])).toEqual([[403, { message: 'Cannot send messages to this user', code: 50007 }]]);
+    expect(dmPosts(alice).map((r) => [r.status, r.response])).toEqual([
+      [403, { message: 'Cannot send messages to this user', code: 50007 }],
+    ]);
     expect(h.app.subscriptions.subscriber(alice.id)!.dmClosedAt).not.toBeNull();
     expect(h.app.deliveries.get(alice.id, day)).toMatchObject({ status: 'failed' });
-    expect(h.app.deliveries.get(carol.id, day)).toMatchObject({ status: 'failed', error: 'HTTPError 500: Internal Server Error' });
-    expect(log.map((l) => l.event)).toEqual(expect.arrayContaining(['subscriptions.dm_closed', 'subscriptions.failed', 'subscriptions.sent']));
+    expect(h.app.deliveries.get(carol.id, day)).toMatchObject({
+      status: 'failed',
+      error: 'HTTPError 500: Internal Server Error',
+    });
+    expect(log.map((l) => l.event)).toEqual(
+      expect.arrayContaining(['subscriptions.dm_closed', 'subscriptions.failed', 'subscriptions.sent']),
+    );
 
     // Not retried: not that day, and no DM is tried on the next day until alice is back.
-    const carolTries = h.emu.requestsMatching((r) => r.path === '/users/@me/channels' && r.body?.recipient_id === carol.id).length;
+    const carolTries = h.emu.requestsMatching(
+      (r) => r.path === '/users/@me/channels' && r.body?.recipient_id === carol.id,
+    ).length;
     expect(await deliver(day)).toMatchObject({ sent: 0, failed: 0, dmClosed: 0 });
     const day2 = await ingestDay([WEATHER(id(), ' Again')]);
     expect(await deliver(day2)).toMatchObject({ planned: 2, sent: 1, failed: 1 }); // bob, and carol (still failing)
     expect(dmPosts(alice)).toHaveLength(1);
-    expect(h.emu.requestsMatching((r) => r.path === '/users/@me/channels' && r.body?.recipient_id === carol.id).length).toBeGreaterThan(carolTries);
+    expect(
+      h.emu.requestsMatching((r) => r.path === '/users/@me/channels' && r.body?.recipient_id === carol.id).length,
+    ).toBeGreaterThan(carolTries);
 
     // alice's next command (any command) answers, then tells her privately, once.
     const { it, data } = await command(alice, 'about');
     expect(data.flags).toBe(64);
     const notice = (await it.followup()).body;
     expect(notice.flags).toBe(64);
-    expect(notice.content).toMatch(/I could not send you your topic matches: your DMs are closed to me\. Allow direct messages/);
+    expect(notice.content).toMatch(
+      /I could not send you your topic matches: your DMs are closed to me\. Allow direct messages/,
+    );
     expect(h.app.subscriptions.subscriber(alice.id)!.dmClosedAt).toBeNull(); // she is back: DMs are tried again
     const again = await command(alice, 'subscriptions', {}, { subcommand: 'list' });
     await h.bot.router.idle();
@@ -348,8 +437,13 @@ describe.skipIf(!haveModel)(`topic subscriptions in Discord (${SKIP_REASON})`, (
 
     await command(alice, 'unsubscribe', { topic: 'weather forecasting' });
     const paused = await command(bob, 'subscriptions', {}, { subcommand: 'pause' });
-    expect(paused.data).toMatchObject({ flags: 64, content: expect.stringMatching(/^Paused: you get no messages until `\/subscriptions resume`/) });
-    expect((await command(bob, 'subscriptions', {}, { subcommand: 'list' })).data.embeds[0].description).toMatch(/Paused: nothing is sent/);
+    expect(paused.data).toMatchObject({
+      flags: 64,
+      content: expect.stringMatching(/^Paused: you get no messages until `\/subscriptions resume`/),
+    });
+    expect((await command(bob, 'subscriptions', {}, { subcommand: 'list' })).data.embeds[0].description).toMatch(
+      /Paused: nothing is sent/,
+    );
     const day2 = await ingestDay([SPEC(id(), ' II'), WEATHER(id(), ' II')]);
     expect(await deliver(day2)).toMatchObject({ planned: 0, sent: 0 });
     expect(dms(alice)).toHaveLength(1);
@@ -363,7 +457,9 @@ describe.skipIf(!haveModel)(`topic subscriptions in Discord (${SKIP_REASON})`, (
     expect(dms(bob)[1]!.embeds[0]!.description).toContain('Monsoon Rainfall with Graph Network Weather Models III');
     // The paused day's papers were never told, and are not new any more: they are not sent late.
     expect(dms(bob)[1]!.embeds[0]!.description).not.toMatch(/Models II\]/);
-    expect((await command(newUser('dave'), 'subscriptions', {}, { subcommand: 'pause' })).data.content).toMatch(/You have no subscriptions yet/);
+    expect((await command(newUser('dave'), 'subscriptions', {}, { subcommand: 'pause' })).data.content).toMatch(
+      /You have no subscriptions yet/,
+    );
   });
 
   it('channel delivery, where an admin allows it, posts in that channel mentioning only that user', async () => {
@@ -377,10 +473,15 @@ describe.skipIf(!haveModel)(`topic subscriptions in Discord (${SKIP_REASON})`, (
     const refused = await command(alice, 'subscriptions', { mode: 'here' }, { subcommand: 'delivery' });
     expect(refused.data.content).toMatch(/This server does not allow subscription messages in a channel/);
     const allowed = await command(owner, 'highlights', { channel: channelId }, { subcommand: 'subscriptions-channel' });
-    expect(allowed.data).toMatchObject({ flags: 64, content: expect.stringContaining(`may now get their topic matches in <#${channelId}>`) });
+    expect(allowed.data).toMatchObject({
+      flags: 64,
+      content: expect.stringContaining(`may now get their topic matches in <#${channelId}>`),
+    });
     expect(h.app.guildSettings.settings(h.emu.defaults.guildId)?.enabled).toBe(false); // highlights stay off
     const here = await command(alice, 'subscriptions', { mode: 'here' }, { subcommand: 'delivery' });
-    expect(here.data.content).toBe(`Your matches now come in <#${channelId}> with a mention of you. Back to DMs: \`/subscriptions delivery mode:dm\`.`);
+    expect(here.data.content).toBe(
+      `Your matches now come in <#${channelId}> with a mention of you. Back to DMs: \`/subscriptions delivery mode:dm\`.`,
+    );
 
     await command(carl, 'subscriptions', { mode: 'here' }, { subcommand: 'delivery' });
     // carl then leaves the server: he is not mentioned there any more, he gets a DM.
@@ -421,10 +522,15 @@ describe.skipIf(!haveModel)(`topic subscriptions in Discord (${SKIP_REASON})`, (
     h.emu.deleteChannel(channel.id);
     const day = await ingestDay([WEATHER(id())]);
     expect(await deliver(day)).toMatchObject({ planned: 1, sent: 0, failed: 1 });
-    expect(h.app.deliveries.get(alice.id, day)).toMatchObject({ status: 'failed', error: expect.stringMatching(/channel or server unavailable \(10003\)/) });
+    expect(h.app.deliveries.get(alice.id, day)).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/channel or server unavailable \(10003\)/),
+    });
     expect(dms(alice)).toHaveLength(0);
     const { it } = await command(alice, 'subscriptions', {}, { subcommand: 'list' });
-    expect((await it.followup()).body.content).toMatch(new RegExp(`I could not post your topic matches of ${day} in <#${channel.id}>: the channel is gone`));
+    expect((await it.followup()).body.content).toMatch(
+      new RegExp(`I could not post your topic matches of ${day} in <#${channel.id}>: the channel is gone`),
+    );
 
     expect(await deliver(LATEST_DAY)).toMatchObject({ planned: 1, sent: 1 });
     const desc = dms(bob)[0]!.embeds[0]!.description!;

@@ -103,7 +103,11 @@ export class HfEmulator {
   }
 
   /** The next `times` (default 1) matching requests are answered with `status` (and `Retry-After`, if given). */
-  failNext(match: RequestMatcher, status: number, opts: { retryAfter?: number | string; times?: number; body?: string } = {}): void {
+  failNext(
+    match: RequestMatcher,
+    status: number,
+    opts: { retryAfter?: number | string; times?: number; body?: string } = {},
+  ): void {
     this.rules.push({
       match,
       remaining: opts.times ?? 1,
@@ -177,7 +181,11 @@ export class HfEmulator {
       const { status, retryAfter, body } = rule.action;
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (retryAfter !== undefined) headers['retry-after'] = retryAfter;
-      return this.send(req, res, entry, { status, headers, body: Buffer.from(body ?? JSON.stringify({ error: STATUS_CODES[status] ?? 'Error' })) });
+      return this.send(req, res, entry, {
+        status,
+        headers,
+        body: Buffer.from(body ?? JSON.stringify({ error: STATUS_CODES[status] ?? 'Error' })),
+      });
     }
 
     const reply = await this.route(req, entry);
@@ -224,7 +232,7 @@ export class HfEmulator {
       const file = segs.slice(at + 2).join('/');
       return this.hubFile(req, repo, revision, file);
     }
-    return json(404, { error: 'Sorry, we can\'t find the page you are looking for.' });
+    return json(404, { error: "Sorry, we can't find the page you are looking for." });
   }
 
   private async dailyPapers(entry: EmulatorRequest): Promise<Reply> {
@@ -254,11 +262,16 @@ export class HfEmulator {
   private async hubFile(req: IncomingMessage, repo: string, revision: string, file: string): Promise<Reply> {
     const local = await this.localFile(repo, file);
     if (local === 'no-repo') return json(401, { error: 'Repository not found' }, { 'x-error-code': 'RepoNotFound' });
-    if (local === undefined || !revision) return json(404, { error: 'Entry not found' }, { 'x-error-code': 'EntryNotFound' });
+    if (local === undefined || !revision)
+      return json(404, { error: 'Entry not found' }, { 'x-error-code': 'EntryNotFound' });
     if (this.opts.redirectFiles) {
       const host = req.headers.host ?? '127.0.0.1';
       const location = `http://${host}/__cdn/${repo}/${encodeURIComponent(revision)}/${file.split('/').map(encodeURIComponent).join('/')}`;
-      return { status: 302, headers: { location, 'content-type': 'text/plain' }, body: Buffer.from(`Found. Redirecting to ${location}`) };
+      return {
+        status: 302,
+        headers: { location, 'content-type': 'text/plain' },
+        body: Buffer.from(`Found. Redirecting to ${location}`),
+      };
     }
     return fileReply(local);
   }
@@ -268,7 +281,11 @@ export class HfEmulator {
     const rest = entry.path.slice('/__cdn/'.length);
     for (const repo of Object.keys(this.opts.repos ?? {})) {
       if (!rest.startsWith(`${repo}/`)) continue;
-      const file = rest.slice(repo.length + 1).split('/').slice(1).join('/');
+      const file = rest
+        .slice(repo.length + 1)
+        .split('/')
+        .slice(1)
+        .join('/');
       const local = await this.localFile(repo, file);
       if (typeof local === 'string' && local !== 'no-repo') return fileReply(local);
     }
@@ -294,7 +311,11 @@ function matches(m: RequestMatcher, req: EmulatorRequest): boolean {
 }
 
 function json(status: number, value: unknown, extra: Record<string, string> = {}): Reply {
-  return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...extra }, body: Buffer.from(JSON.stringify(value)) };
+  return {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...extra },
+    body: Buffer.from(JSON.stringify(value)),
+  };
 }
 
 async function fileReply(full: string): Promise<Reply> {

@@ -18,7 +18,13 @@
  * Every request is recorded in `requests` (parsed body, headers, the chat messages normalised to `{role, content}`),
  * so tests can assert on the prompt.
  */
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export type LlmProtocol = 'openai' | 'anthropic' | 'ollama';
@@ -67,7 +73,12 @@ export interface LlmToolCall {
  *  - `{ hang: true }`: the request is never answered (until `close()`, which drops the connection);
  *  - `{ reset: true }`: the connection is destroyed without an answer (a network error for the client).
  */
-export type LlmReply = string | LlmResponseReply | { hang: true } | { malformed: true; delayMs?: number } | { reset: true; delayMs?: number };
+export type LlmReply =
+  | string
+  | LlmResponseReply
+  | { hang: true }
+  | { malformed: true; delayMs?: number }
+  | { reset: true; delayMs?: number };
 
 /** A reply that gets an HTTP answer: a completion, an error, or a verbatim body (see {@link LlmReply}). */
 export interface LlmResponseReply {
@@ -128,7 +139,9 @@ export class LlmEmulator {
       this.handle(req, res).catch((err: unknown) => {
         if (!res.headersSent && !res.destroyed) {
           res.writeHead(500, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ error: { message: `LLM emulator failure: ${String(err)}`, type: 'emulator_error' } }));
+          res.end(
+            JSON.stringify({ error: { message: `LLM emulator failure: ${String(err)}`, type: 'emulator_error' } }),
+          );
         } else res.destroy();
       });
     });
@@ -227,11 +240,15 @@ export class LlmEmulator {
 
     const p = url.pathname.replace(/\/+$/, '');
     const protocol: LlmProtocol | undefined =
-      method !== 'POST' ? undefined
-      : p.endsWith('/chat/completions') ? 'openai'
-      : p.endsWith('/messages') ? 'anthropic'
-      : p.endsWith('/api/chat') ? 'ollama'
-      : undefined;
+      method !== 'POST'
+        ? undefined
+        : p.endsWith('/chat/completions')
+          ? 'openai'
+          : p.endsWith('/messages')
+            ? 'anthropic'
+            : p.endsWith('/api/chat')
+              ? 'ollama'
+              : undefined;
 
     if (!protocol) return this.misc(method, p, rec, res);
 
@@ -243,7 +260,16 @@ export class LlmEmulator {
     const stream = protocol === 'ollama' ? json.stream !== false : json.stream === true;
     const messages = normaliseMessages(protocol, json);
     Object.assign(rec, { protocol, model, messages, stream });
-    const chatReq: LlmRequest = { protocol, path: url.pathname, model, messages, stream, body: json, headers: req.headers, index: this.chatCount++ };
+    const chatReq: LlmRequest = {
+      protocol,
+      path: url.pathname,
+      model,
+      messages,
+      stream,
+      body: json,
+      headers: req.headers,
+      index: this.chatCount++,
+    };
 
     const next = this.queued.length > 0 ? this.queued.shift() : (this.replyFn ?? DEFAULT_REPLY);
     const reply = typeof next === 'function' ? await next(chatReq) : (next ?? DEFAULT_REPLY);
@@ -280,7 +306,13 @@ export class LlmEmulator {
     return this.completion(req, rec, res, reply, status, headers);
   }
 
-  private send(res: ServerResponse, rec: RecordedRequest, status: number, body: string, headers: Record<string, string> = {}): void {
+  private send(
+    res: ServerResponse,
+    rec: RecordedRequest,
+    status: number,
+    body: string,
+    headers: Record<string, string> = {},
+  ): void {
     if (res.destroyed || res.writableEnded) return;
     rec.outcome = status;
     const buf = Buffer.from(body);
@@ -298,18 +330,25 @@ export class LlmEmulator {
   ): Promise<void> {
     const text = reply.text ?? '';
     const toolCalls = reply.toolCalls ?? [];
-    const usage = { input: estimateTokens(req.messages.map((m) => m.content).join('\n')), output: estimateTokens(text) };
+    const usage = {
+      input: estimateTokens(req.messages.map((m) => m.content).join('\n')),
+      output: estimateTokens(text),
+    };
     if (!req.stream) {
       const body =
-        req.protocol === 'openai' ? this.openaiCompletion(req, text, toolCalls, usage)
-        : req.protocol === 'anthropic' ? this.anthropicMessage(req, text, toolCalls, usage)
-        : this.ollamaFinal(req, text, toolCalls, usage);
+        req.protocol === 'openai'
+          ? this.openaiCompletion(req, text, toolCalls, usage)
+          : req.protocol === 'anthropic'
+            ? this.anthropicMessage(req, text, toolCalls, usage)
+            : this.ollamaFinal(req, text, toolCalls, usage);
       return this.send(res, rec, status, JSON.stringify(body), headers);
     }
     const chunks =
-      req.protocol === 'openai' ? this.openaiStream(req, text, toolCalls, usage)
-      : req.protocol === 'anthropic' ? this.anthropicStream(req, text, toolCalls, usage)
-      : this.ollamaStream(req, text, toolCalls, usage);
+      req.protocol === 'openai'
+        ? this.openaiStream(req, text, toolCalls, usage)
+        : req.protocol === 'anthropic'
+          ? this.anthropicStream(req, text, toolCalls, usage)
+          : this.ollamaStream(req, text, toolCalls, usage);
     if (res.destroyed) return;
     rec.outcome = status;
     res.writeHead(status, {
@@ -349,12 +388,23 @@ export class LlmEmulator {
       return this.send(res, rec, 200, JSON.stringify({ object: 'list', data: [] }));
     }
     if (method === 'GET' && p === '/api/tags') return this.send(res, rec, 200, JSON.stringify({ models: [] }));
-    if (method === 'GET' && p === '/api/version') return this.send(res, rec, 200, JSON.stringify({ version: '0.0.0-emulator' }));
+    if (method === 'GET' && p === '/api/version')
+      return this.send(res, rec, 200, JSON.stringify({ version: '0.0.0-emulator' }));
     if (method === 'POST' && p === '/api/pull') {
-      return this.send(res, rec, 200, `${JSON.stringify({ status: 'success' })}\n`, { 'content-type': 'application/x-ndjson' });
+      return this.send(res, rec, 200, `${JSON.stringify({ status: 'success' })}\n`, {
+        'content-type': 'application/x-ndjson',
+      });
     }
-    if (method === 'GET' && (p === '' || p === '/')) return this.send(res, rec, 200, 'Ollama is running', { 'content-type': 'text/plain' });
-    return this.send(res, rec, 404, JSON.stringify({ error: { message: `Unknown endpoint ${method} ${p}`, type: 'invalid_request_error', code: 'not_found' } }));
+    if (method === 'GET' && (p === '' || p === '/'))
+      return this.send(res, rec, 200, 'Ollama is running', { 'content-type': 'text/plain' });
+    return this.send(
+      res,
+      rec,
+      404,
+      JSON.stringify({
+        error: { message: `Unknown endpoint ${method} ${p}`, type: 'invalid_request_error', code: 'not_found' },
+      }),
+    );
   }
 
   // --- OpenAI ------------------------------------------------------------------------------------------------------
@@ -396,17 +446,36 @@ export class LlmEmulator {
     const created = Math.floor(Date.now() / 1000);
     const chunk = (choices: unknown[], extra: JsonBody = {}): string =>
       `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: req.model, system_fingerprint: null, choices, ...extra })}\n\n`;
-    const delta = (d: JsonBody, finish: string | null = null): unknown => ({ index: 0, delta: d, logprobs: null, finish_reason: finish });
+    const delta = (d: JsonBody, finish: string | null = null): unknown => ({
+      index: 0,
+      delta: d,
+      logprobs: null,
+      finish_reason: finish,
+    });
     const out = [chunk([delta({ role: 'assistant', content: '', refusal: null })])];
     for (const piece of splitText(text)) out.push(chunk([delta({ content: piece })]));
     toolCalls.forEach((tc, i) => {
       const callId = tc.id ?? this.nextId('call_emu_');
-      out.push(chunk([delta({ tool_calls: [{ index: i, id: callId, type: 'function', function: { name: tc.name, arguments: '' } }] })]));
+      out.push(
+        chunk([
+          delta({
+            tool_calls: [{ index: i, id: callId, type: 'function', function: { name: tc.name, arguments: '' } }],
+          }),
+        ]),
+      );
       out.push(chunk([delta({ tool_calls: [{ index: i, function: { arguments: JSON.stringify(tc.args) } }] })]));
     });
     out.push(chunk([delta({}, toolCalls.length > 0 ? 'tool_calls' : 'stop')]));
     if (req.body.stream_options?.include_usage === true) {
-      out.push(chunk([], { usage: { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output } }));
+      out.push(
+        chunk([], {
+          usage: {
+            prompt_tokens: usage.input,
+            completion_tokens: usage.output,
+            total_tokens: usage.input + usage.output,
+          },
+        }),
+      );
     }
     out.push('data: [DONE]\n\n');
     return out;
@@ -417,7 +486,8 @@ export class LlmEmulator {
   private anthropicBlocks(text: string, toolCalls: LlmToolCall[]): JsonBody[] {
     const blocks: JsonBody[] = [];
     if (text || toolCalls.length === 0) blocks.push({ type: 'text', text });
-    for (const tc of toolCalls) blocks.push({ type: 'tool_use', id: tc.id ?? this.nextId('toolu_emu_'), name: tc.name, input: tc.args });
+    for (const tc of toolCalls)
+      blocks.push({ type: 'tool_use', id: tc.id ?? this.nextId('toolu_emu_'), name: tc.name, input: tc.args });
     return blocks;
   }
 
@@ -435,7 +505,8 @@ export class LlmEmulator {
   }
 
   private anthropicStream(req: LlmRequest, text: string, toolCalls: LlmToolCall[], usage: Usage): string[] {
-    const ev = (type: string, data: JsonBody): string => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+    const ev = (type: string, data: JsonBody): string =>
+      `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
     const out = [
       ev('message_start', {
         message: {
@@ -454,14 +525,30 @@ export class LlmEmulator {
       if (block.type === 'text') {
         out.push(ev('content_block_start', { index, content_block: { type: 'text', text: '' } }));
         if (index === 0) out.push(ev('ping', {}));
-        for (const piece of splitText(text)) out.push(ev('content_block_delta', { index, delta: { type: 'text_delta', text: piece } }));
+        for (const piece of splitText(text))
+          out.push(ev('content_block_delta', { index, delta: { type: 'text_delta', text: piece } }));
       } else {
-        out.push(ev('content_block_start', { index, content_block: { type: 'tool_use', id: block.id, name: block.name, input: {} } }));
-        out.push(ev('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: JSON.stringify(block.input) } }));
+        out.push(
+          ev('content_block_start', {
+            index,
+            content_block: { type: 'tool_use', id: block.id, name: block.name, input: {} },
+          }),
+        );
+        out.push(
+          ev('content_block_delta', {
+            index,
+            delta: { type: 'input_json_delta', partial_json: JSON.stringify(block.input) },
+          }),
+        );
       }
       out.push(ev('content_block_stop', { index }));
     });
-    out.push(ev('message_delta', { delta: { stop_reason: toolCalls.length > 0 ? 'tool_use' : 'end_turn', stop_sequence: null }, usage: { output_tokens: usage.output } }));
+    out.push(
+      ev('message_delta', {
+        delta: { stop_reason: toolCalls.length > 0 ? 'tool_use' : 'end_turn', stop_sequence: null },
+        usage: { output_tokens: usage.output },
+      }),
+    );
     out.push(ev('message_stop', {}));
     return out;
   }
@@ -469,7 +556,9 @@ export class LlmEmulator {
   // --- Ollama ------------------------------------------------------------------------------------------------------
 
   private ollamaToolCalls(toolCalls: LlmToolCall[]): JsonBody {
-    return toolCalls.length > 0 ? { tool_calls: toolCalls.map((tc) => ({ function: { name: tc.name, arguments: tc.args } })) } : {};
+    return toolCalls.length > 0
+      ? { tool_calls: toolCalls.map((tc) => ({ function: { name: tc.name, arguments: tc.args } })) }
+      : {};
   }
 
   private ollamaFinal(req: LlmRequest, text: string, toolCalls: LlmToolCall[], usage: Usage): JsonBody {
@@ -491,10 +580,22 @@ export class LlmEmulator {
   private ollamaStream(req: LlmRequest, text: string, toolCalls: LlmToolCall[], usage: Usage): string[] {
     const line = (v: JsonBody): string => `${JSON.stringify(v)}\n`;
     const out = splitText(text).map((piece) =>
-      line({ model: req.model, created_at: new Date().toISOString(), message: { role: 'assistant', content: piece }, done: false }),
+      line({
+        model: req.model,
+        created_at: new Date().toISOString(),
+        message: { role: 'assistant', content: piece },
+        done: false,
+      }),
     );
     if (toolCalls.length > 0) {
-      out.push(line({ model: req.model, created_at: new Date().toISOString(), message: { role: 'assistant', content: '', ...this.ollamaToolCalls(toolCalls) }, done: false }));
+      out.push(
+        line({
+          model: req.model,
+          created_at: new Date().toISOString(),
+          message: { role: 'assistant', content: '', ...this.ollamaToolCalls(toolCalls) },
+          done: false,
+        }),
+      );
     }
     out.push(line(this.ollamaFinal(req, '', [], usage)));
     return out;
@@ -548,7 +649,8 @@ function contentText(content: unknown): string {
 
 function normaliseMessages(protocol: LlmProtocol, body: JsonBody): LlmMessage[] {
   const out: LlmMessage[] = [];
-  if (protocol === 'anthropic' && body.system !== undefined) out.push({ role: 'system', content: contentText(body.system) });
+  if (protocol === 'anthropic' && body.system !== undefined)
+    out.push({ role: 'system', content: contentText(body.system) });
   const list: unknown[] = Array.isArray(body.messages) ? body.messages : [];
   for (const m of list) {
     if (typeof m !== 'object' || m === null) continue;
@@ -561,9 +663,17 @@ function normaliseMessages(protocol: LlmProtocol, body: JsonBody): LlmMessage[] 
 const OPENAI_ERRORS: Record<number, { type: string; code: string | null; message: string }> = {
   400: { type: 'invalid_request_error', code: null, message: 'Invalid request.' },
   401: { type: 'invalid_request_error', code: 'invalid_api_key', message: 'Incorrect API key provided.' },
-  404: { type: 'invalid_request_error', code: 'model_not_found', message: 'The model does not exist or you do not have access to it.' },
+  404: {
+    type: 'invalid_request_error',
+    code: 'model_not_found',
+    message: 'The model does not exist or you do not have access to it.',
+  },
   429: { type: 'requests', code: 'rate_limit_exceeded', message: 'Rate limit reached for requests.' },
-  500: { type: 'server_error', code: null, message: 'The server had an error while processing your request. Sorry about that!' },
+  500: {
+    type: 'server_error',
+    code: null,
+    message: 'The server had an error while processing your request. Sorry about that!',
+  },
   503: { type: 'server_error', code: null, message: 'The engine is currently overloaded, please try again later.' },
 };
 
@@ -581,8 +691,14 @@ const ANTHROPIC_ERRORS: Record<number, string> = {
 /** The protocol's error JSON for a status. */
 function errorBody(protocol: LlmProtocol, status: number, message?: string): string {
   if (protocol === 'openai') {
-    const known = OPENAI_ERRORS[status] ?? { type: status >= 500 ? 'server_error' : 'invalid_request_error', code: null, message: `Error ${status}.` };
-    return JSON.stringify({ error: { message: message ?? known.message, type: known.type, param: null, code: known.code } });
+    const known = OPENAI_ERRORS[status] ?? {
+      type: status >= 500 ? 'server_error' : 'invalid_request_error',
+      code: null,
+      message: `Error ${status}.`,
+    };
+    return JSON.stringify({
+      error: { message: message ?? known.message, type: known.type, param: null, code: known.code },
+    });
   }
   if (protocol === 'anthropic') {
     const type = ANTHROPIC_ERRORS[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error');

@@ -16,9 +16,7 @@ import path from 'node:path';
 // ---------------------------------------------------------------------------------------------------------------
 // Minimal protobuf encoder (proto3 wire format: varint = 0, length-delimited = 2).
 
-type Field =
-  | { no: number; kind: 'varint'; value: number | bigint }
-  | { no: number; kind: 'bytes'; value: Uint8Array };
+type Field = { no: number; kind: 'varint'; value: number | bigint } | { no: number; kind: 'bytes'; value: Uint8Array };
 
 function varint(value: number | bigint): Uint8Array {
   // int64 fields: negative numbers are two's complement on 64 bits (10 bytes). We only write non-negative ones.
@@ -64,9 +62,7 @@ type Dim = number | string;
 
 /** ValueInfoProto { name = 1; type = 2 } with TypeProto { tensor_type = 1 } and TypeProto.Tensor { elem_type = 1; shape = 2 }. */
 function valueInfo(name: string, elemType: number, dims: readonly Dim[]): Uint8Array {
-  const shape = message(
-    dims.map((d) => sub(1, message([typeof d === 'number' ? int(1, d) : str(2, d)]))),
-  );
+  const shape = message(dims.map((d) => sub(1, message([typeof d === 'number' ? int(1, d) : str(2, d)]))));
   const tensorType = message([int(1, elemType), sub(2, shape)]);
   const typeProto = message([sub(1, tensorType)]);
   return message([str(1, name), sub(2, typeProto)]);
@@ -124,8 +120,8 @@ async function readStaticMatrix(file: string): Promise<{ matrix: Float32Array; r
   const buf = await readFile(file);
   const headerLen = Number(buf.readBigUInt64LE(0));
   const header = JSON.parse(buf.subarray(8, 8 + headerLen).toString('utf8')) as Record<string, SafetensorsEntry>;
-  const entry = header['embeddings'];
-  if (!entry || entry.shape.length !== 2) throw new Error(`${file}: no 2-D "embeddings" tensor`);
+  const entry = header.embeddings;
+  if (entry?.shape.length !== 2) throw new Error(`${file}: no 2-D "embeddings" tensor`);
   const [rows, dim] = entry.shape as [number, number];
   const start = 8 + headerLen + entry.data_offsets[0];
   const count = rows * dim;

@@ -23,7 +23,11 @@ export interface SynthPaper {
 export function newEntry(p: SynthPaper, day: string): Record<string, unknown> {
   const paper: Record<string, unknown> = {
     id: p.id,
-    authors: (p.authors ?? ['Ada Example', 'Bo Sample']).map((name, i) => ({ _id: `a${i}-${p.id}`, name, hidden: false })),
+    authors: (p.authors ?? ['Ada Example', 'Bo Sample']).map((name, i) => ({
+      _id: `a${i}-${p.id}`,
+      name,
+      hidden: false,
+    })),
     publishedAt: `${prevDay(day)}T17:59:00.000Z`,
     submittedOnDailyAt: `${day}T00:00:00.000Z`,
     title: p.title,
@@ -63,7 +67,15 @@ export function oldEntry(p: SynthPaper, publishedAt = '2024-06-19T09:30:00.000Z'
     thumbnail: `https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/${p.id}.png`,
     mediaUrl: null,
     numComments: p.comments ?? 1,
-    submittedBy: { avatarUrl: '/avatars/x.svg', fullname: 'Someone', name: 'someone', type: 'user', isPro: false, isHf: false, isMod: false },
+    submittedBy: {
+      avatarUrl: '/avatars/x.svg',
+      fullname: 'Someone',
+      name: 'someone',
+      type: 'user',
+      isPro: false,
+      isHf: false,
+      isMod: false,
+    },
   };
 }
 
@@ -193,16 +205,46 @@ export function longAbstract(topic: string, sentences = 14): string {
 // A seeded generator for large corpora (crash tests, CLI runs).
 
 const SUBJECTS = [
-  'graph neural networks', 'diffusion models', 'reinforcement learning agents', 'vision transformers',
-  'retrieval augmented generation', 'mixture of experts layers', 'sparse attention kernels', 'protein language models',
-  'speech enhancement systems', 'autonomous driving planners', 'recommendation engines', 'tabular data models',
-  'video generation pipelines', 'robot navigation policies', 'federated learning clients', 'quantized language models',
+  'graph neural networks',
+  'diffusion models',
+  'reinforcement learning agents',
+  'vision transformers',
+  'retrieval augmented generation',
+  'mixture of experts layers',
+  'sparse attention kernels',
+  'protein language models',
+  'speech enhancement systems',
+  'autonomous driving planners',
+  'recommendation engines',
+  'tabular data models',
+  'video generation pipelines',
+  'robot navigation policies',
+  'federated learning clients',
+  'quantized language models',
 ];
-const VERBS = ['improves', 'stabilizes', 'accelerates', 'simplifies', 'regularizes', 'compresses', 'calibrates', 'scales'];
+const VERBS = [
+  'improves',
+  'stabilizes',
+  'accelerates',
+  'simplifies',
+  'regularizes',
+  'compresses',
+  'calibrates',
+  'scales',
+];
 const OBJECTS = [
-  'training on noisy labels', 'inference on mobile phones', 'long context reasoning', 'multilingual evaluation',
-  'few-shot adaptation', 'uncertainty estimation', 'data curation at scale', 'reward modelling',
-  'tokenizer design', 'memory efficient fine-tuning', 'evaluation of hallucinations', 'curriculum schedules',
+  'training on noisy labels',
+  'inference on mobile phones',
+  'long context reasoning',
+  'multilingual evaluation',
+  'few-shot adaptation',
+  'uncertainty estimation',
+  'data curation at scale',
+  'reward modelling',
+  'tokenizer design',
+  'memory efficient fine-tuning',
+  'evaluation of hallucinations',
+  'curriculum schedules',
 ];
 
 /** Deterministic PRNG (mulberry32). */
