@@ -2,7 +2,7 @@
  * DiscordEmulator: a fake Discord (REST API v10 + gateway) on 127.0.0.1 for end-to-end tests
  * of the real, unmodified discord.js client.
  *
- * Protocol facts and traps it is built around: /work/shared/notes/discord-emulator.md (G1-G13).
+ * Protocol facts and traps it is built around: test/discord/README.md.
  *
  *   const emu = await DiscordEmulator.start();
  *   const client = new Client({ intents: [GatewayIntentBits.Guilds],
