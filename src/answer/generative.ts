@@ -100,26 +100,18 @@ export class GenerativeAnswerer implements Answerer, SourceCheck {
   }
 
   /** Does this source answer the question? The model's yes/no, for questions near the judge's threshold. */
-  async answers(question: string, hit: Hit): Promise<boolean> {
-    const nonce = randomBytes(6).toString('hex');
-    const messages = await checkPrompt.formatMessages({
-      nonce,
-      sources: formatSources([hit], nonce),
-      question: question.slice(0, 2000),
-    });
-    const reply = await this.withDeadline((signal) => this.model.invoke(messages, { signal }));
-    return /^\W*yes\b/i.test(textOf(reply.content).trim());
+  answers(question: string, hit: Hit): Promise<boolean> {
+    return this.yesNo(checkPrompt, question.slice(0, 2000), hit);
   }
 
   /** Is this paper about the subscription topic? The model's yes/no, for matches just under the threshold. */
-  async isAbout(topic: string, paper: Paper): Promise<boolean> {
+  isAbout(topic: string, paper: Paper): Promise<boolean> {
+    return this.yesNo(topicPrompt, topic.slice(0, 200), { paper, score: 0, chunks: [] });
+  }
+
+  private async yesNo(template: typeof checkPrompt, question: string, hit: Hit): Promise<boolean> {
     const nonce = randomBytes(6).toString('hex');
-    const hit: Hit = { paper, score: 0, chunks: [] };
-    const messages = await topicPrompt.formatMessages({
-      nonce,
-      sources: formatSources([hit], nonce),
-      question: topic.slice(0, 200),
-    });
+    const messages = await template.formatMessages({ nonce, sources: formatSources([hit], nonce), question });
     const reply = await this.withDeadline((signal) => this.model.invoke(messages, { signal }));
     return /^\W*yes\b/i.test(textOf(reply.content).trim());
   }

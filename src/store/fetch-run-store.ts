@@ -42,14 +42,7 @@ export class FetchRunStore extends SqliteStore {
     return r && { startedAt: r.started_at, fetched: r.fetched };
   }
 
-  runs(limit = 50): {
-    day: string;
-    startedAt: string;
-    outcome: string;
-    fetched: number | null;
-    added: number | null;
-    error: string | null;
-  }[] {
+  runs(limit = 50): FetchRun[] {
     return (
       this.stmt('SELECT day, started_at, outcome, fetched, added, error FROM ingest_runs ORDER BY id DESC LIMIT ?').all(
         limit,
