@@ -21,7 +21,7 @@ import { MAX_TOPICS_PER_USER, SubscriptionError, SubscriptionStore } from '../sr
 import { MATCH_THRESHOLD, TopicMatcher } from '../src/subscriptions/matcher.ts';
 import { planNotifications } from '../src/subscriptions/plan.ts';
 import { stem } from '../src/stem.ts';
-import { DeliveryLedger } from '../src/store/delivery-ledger.ts';
+import { DeliveryLedger, RETRY_DELAYS_MS } from '../src/store/delivery-ledger.ts';
 import { FakeListChatModel } from '@langchain/core/utils/testing';
 import { GenerativeAnswerer } from '../src/answer/generative.ts';
 import { conjuncts, MAX_TOPIC_LENGTH, parseTopic, TopicError, topicKey } from '../src/subscriptions/topic.ts';
@@ -286,6 +286,43 @@ describe('SubscriptionStore', () => {
     expect(ledger.unnotified('u2', ['p1'])).toEqual(['p1']); // a failed message told nobody anything
     expect(ledger.claim('u2', '2025-03-03', now())).toBe('taken'); // failed is final for the day
     expect(ledger.finish('u3', '2025-03-03', { status: 'failed', error: 'x' }, now())).toBe(false); // never claimed
+  });
+
+  it('retries a transient failure with backoff, then fails for good; a due retry is claimed again', () => {
+    const ledger = new DeliveryLedger(db);
+    expect(ledger.claim('u1', '2025-03-03', now())).toBe('claimed');
+    for (const [k, wait] of RETRY_DELAYS_MS.entries()) {
+      expect(ledger.finish('u1', '2025-03-03', { status: 'retry', error: 'HTTPError 503' }, now())).toBe(true);
+      expect(ledger.get('u1', '2025-03-03')).toMatchObject({ status: 'retry', attempts: k + 1 });
+      expect(ledger.claim('u1', '2025-03-03', now())).toBe('taken'); // not due yet
+      clock += wait;
+      expect(ledger.claim('u1', '2025-03-03', now())).toBe('claimed');
+    }
+    expect(ledger.finish('u1', '2025-03-03', { status: 'retry', error: 'HTTPError 503' }, now())).toBe(true);
+    expect(ledger.get('u1', '2025-03-03')).toMatchObject({ status: 'failed', attempts: RETRY_DELAYS_MS.length + 1 });
+    clock += 24 * 3600_000;
+    expect(ledger.claim('u1', '2025-03-03', now())).toBe('taken');
+  });
+
+  it('queues days and keeps them pending while a message is open; a crashed claim is stale at once when recovering', () => {
+    const ledger = new DeliveryLedger(db);
+    ledger.queueDay('2025-03-03', now());
+    ledger.queueDay('2025-03-04', now());
+    expect(ledger.pendingDays()).toEqual(['2025-03-03', '2025-03-04']);
+    expect(ledger.claim('u1', '2025-03-03', now())).toBe('claimed');
+    expect(ledger.openOn('2025-03-03')).toBe(1);
+    clock += 1000;
+    expect(ledger.claim('u1', '2025-03-03', now())).toBe('taken'); // another run may be sending
+    expect(ledger.claim('u1', '2025-03-03', now(), 0)).toBe('stale'); // the lock holder knows it is not
+    expect(ledger.abandonUnplanned('2025-03-03', ['u1'], now(), 0)).toBe(0);
+    expect(ledger.claim('u2', '2025-03-03', now())).toBe('claimed');
+    clock += 1000;
+    expect(ledger.abandonUnplanned('2025-03-03', ['u1'], now(), 0)).toBe(1); // u2 unsubscribed meanwhile
+    ledger.finish('u1', '2025-03-03', { status: 'sent', messageId: 'm', paperIds: ['p'] }, now());
+    expect(ledger.openOn('2025-03-03')).toBe(0);
+    ledger.finishDay('2025-03-03', now());
+    ledger.queueDay('2025-03-03', now()); // fetched again: stays done
+    expect(ledger.pendingDays()).toEqual(['2025-03-04']);
   });
 
   it('keeps claims and notified papers across a restart', () => {

@@ -7,7 +7,7 @@ import { ConfigError, type Config } from '../config.ts';
 import { createBot, type BotOptions } from './bot.ts';
 import { createLogger, errorFields, type Logger } from '../log.ts';
 import { discordHighlightsPoster } from './highlights-post.ts';
-import { deliverDay } from '../subscriptions/delivery.ts';
+import { deliverPending } from '../subscriptions/delivery.ts';
 import { discordSubscriptionSender } from './subscription-sender.ts';
 import { startSchedules, type Schedules } from '../schedule/schedules.ts';
 
@@ -62,20 +62,11 @@ export async function serve(app: App, opts: ServeOptions = {}): Promise<void> {
       poster: discordHighlightsPoster(bot.client),
       log: logger,
       // Each digest day, once its list is complete and ingested: every subscriber's matches, one message each.
-      // (the ingest of the day reset the corpus statistics the matcher weighs words by)
-      onDayComplete: async (day) => {
+      deliver: async ({ recover }) => {
         const { subscriptions, deliveries, store: papers } = app;
-        await deliverDay(
-          {
-            subscriptions,
-            deliveries,
-            papers,
-            matcher: await app.topicMatcher(),
-            sender: discordSubscriptionSender(bot.client),
-            log: logger,
-          },
-          day,
-        );
+        const matcher = await app.topicMatcher();
+        const sender = discordSubscriptionSender(bot.client);
+        await deliverPending({ subscriptions, deliveries, papers, matcher, sender, log: logger }, { recover });
       },
     });
     const sig = await stopped;

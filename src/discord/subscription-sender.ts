@@ -60,7 +60,7 @@ export function subscriptionEmbed(n: PlannedNotification): { embed: APIEmbed; sh
     color: COLORS.paper,
     footer: {
       text: plainText(
-        `${SUBSCRIPTION_FOOTER} · ${n.day} · ${shown.length} paper${shown.length === 1 ? '' : 's'} · /subscriptions to pause or change, /unsubscribe to stop`,
+        `${subscriptionMarker(n.day)} · ${shown.length} paper${shown.length === 1 ? '' : 's'} · /subscriptions to pause or change, /unsubscribe to stop`,
       ),
     },
   };
@@ -138,6 +138,33 @@ async function sendNotification(
   }
 }
 
+/** The footer's start for a day's message: how a message a crash left unrecorded is found again. */
+export function subscriptionMarker(day: string): string {
+  return `${SUBSCRIPTION_FOOTER} · ${day}`;
+}
+
+/** Discord's answers that are final for this message: unknown user (10013), cannot DM, bad request. */
+function kindOf(err: unknown): 'transient' | 'failed' {
+  const status = err instanceof DiscordAPIError || err instanceof HTTPError ? err.status : undefined;
+  if (status === undefined) return 'transient'; // a network error, a timeout, an abort: try again later
+  return status >= 500 || status === 429 || status === 408 ? 'transient' : 'failed';
+}
+
+function asDeliveryError(err: unknown): DeliveryError {
+  if (err instanceof DeliveryError) return err;
+  return new DeliveryError(kindOf(err), describeError(err));
+}
+
+/** Where a notification went: the user's DM channel, or the server channel (a user who left gets a DM). */
+async function channelOf(client: Client, n: PlannedNotification) {
+  if (n.target.kind === 'channel') {
+    const guild = client.guilds.cache.get(n.target.guildId) ?? (await client.guilds.fetch(n.target.guildId));
+    const member = await guild.members.fetch({ user: n.userId, force: true }).catch(() => undefined);
+    if (member) return client.channels.fetch(n.target.channelId);
+  }
+  return (await client.users.fetch(n.userId)).createDM();
+}
+
 /** Delivers subscription messages through the bot's client; every failure comes out as a DeliveryError. */
 export function discordSubscriptionSender(client: Client): SubscriptionSender {
   return {
@@ -145,8 +172,24 @@ export function discordSubscriptionSender(client: Client): SubscriptionSender {
       try {
         return await sendNotification(client, n);
       } catch (err) {
-        if (err instanceof DeliveryError) throw err;
-        throw new DeliveryError('failed', describeError(err));
+        throw asDeliveryError(err);
+      }
+    },
+    async find(n) {
+      try {
+        const channel = await channelOf(client, n);
+        if (!channel || !('messages' in channel)) return undefined;
+        const marker = subscriptionMarker(n.day);
+        const recent = await channel.messages.fetch({ limit: 50 });
+        const found = recent.find(
+          (m) =>
+            m.author.id === client.user?.id &&
+            (n.target.kind === 'dm' || m.content.startsWith(`<@${n.userId}>`)) &&
+            m.embeds.some((e) => e.footer?.text?.startsWith(marker)),
+        );
+        return found ? { messageId: found.id, shown: subscriptionEmbed(n).shown } : undefined;
+      } catch (err) {
+        throw asDeliveryError(err);
       }
     },
   };

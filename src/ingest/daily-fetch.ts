@@ -23,8 +23,12 @@ export interface DailyFetcherDeps {
   log: Logger;
   /** How many past days are fetched again when they were never fetched complete (downtime, first start). */
   catchUpDays?: number;
-  /** Called for each day that is complete and was fetched complete in this run (subscriptions hook in here). */
-  onDayComplete?: (day: string) => Promise<void>;
+  /**
+   * Called for each day that is complete and was fetched complete in this run, before the fetch is recorded: what
+   * it records (the subscription delivery queue) is durable before the day counts as fetched, so a crash between
+   * the two fetches the day again instead of losing its delivery. If it throws, the fetch is recorded as failed.
+   */
+  onDayComplete?: (day: string) => void | Promise<void>;
 }
 
 /**
@@ -61,7 +65,6 @@ export class DailyFetcher {
     const { api, runs, log } = this.deps;
     const outcomes: FetchOutcome[] = [];
     const ingester = await this.deps.ingester();
-    const completed: string[] = [];
     for (const day of this.daysToFetch(this.deps.now())) {
       const startedAt = this.deps.now();
       const id = runs.startRun(day, startedAt);
@@ -70,11 +73,11 @@ export class DailyFetcher {
         const run = ingester.start();
         run.add(papersFromApiResponse(`${api.endpoint}/api/daily_papers?date=${day}`, entries, day));
         const s = await run.finish();
+        if (completionOf(day) <= startedAt) await this.deps.onDayComplete?.(day);
         runs.finishRun(id, { fetched: entries.length, added: s.added, updated: s.updated }, this.deps.now());
         outcomes.push({ day, fetched: entries.length, added: s.added, updated: s.updated });
         if (s.added || s.updated)
           log.info('fetch.ingested', { day, fetched: entries.length, added: s.added, updated: s.updated });
-        if (completionOf(day) <= startedAt) completed.push(day);
       } catch (err) {
         const message = (err as Error).message;
         runs.finishRun(id, { error: message }, this.deps.now());
@@ -90,13 +93,6 @@ export class DailyFetcher {
       added: outcomes.reduce((n, o) => n + o.added, 0),
       failed: outcomes.filter((o) => o.error).length,
     });
-    for (const day of completed) {
-      try {
-        await this.deps.onDayComplete?.(day);
-      } catch (err) {
-        log.error('fetch.on_day_complete_failed', { day, error: (err as Error).message });
-      }
-    }
     return outcomes;
   }
 }

@@ -13,8 +13,11 @@ export interface SchedulesOptions {
   app: App;
   poster: HighlightsPoster;
   log: Logger;
-  /** Called for each digest day whose list is complete and fetched (subscriptions deliver here). */
-  onDayComplete?: (day: string) => Promise<void>;
+  /**
+   * Delivers the pending subscription days (queued as each complete day is fetched): after each fetch, and every
+   * few minutes for retries. `recover` on the first run: claims left `sending` were left by a process that died.
+   */
+  deliver?: (opts: { recover: boolean }) => Promise<void>;
   now?: () => Date;
   /** Fetch cadence (cron, UTC); the list fills during the day, so every 30 minutes by default. */
   fetchCron?: string;
@@ -38,7 +41,8 @@ export function startSchedules(o: SchedulesOptions): Schedules {
     runs: app.fetchRuns,
     now,
     log,
-    onDayComplete: o.onDayComplete,
+    // Complete days are queued for subscription delivery before their fetch is recorded.
+    ...(o.deliver ? { onDayComplete: (day: string) => app.deliveries.queueDay(day, now()) } : {}),
   });
   const scheduler = new HighlightsScheduler({
     highlights: app.highlights,
@@ -65,9 +69,16 @@ export function startSchedules(o: SchedulesOptions): Schedules {
     running.add(p);
     return p;
   };
+  let recover = true;
+  const deliver = guard('subscriptions', async () => {
+    const first = recover;
+    recover = false;
+    await o.deliver?.({ recover: first });
+  });
   const fetchAndPost = tracked(
     guard('fetch', async () => {
       await fetcher.run(); // each day's ingest resets the corpus statistics it changed (App.ingester)
+      await deliver();
       await scheduler.tick();
     }),
   );
@@ -78,6 +89,8 @@ export function startSchedules(o: SchedulesOptions): Schedules {
     // Every server's post time, whatever its time zone, falls on a minute: checking each minute posts on time
     // (and the check is a few SQLite reads when nothing is due).
     new Cron('* * * * *', { protect: true }, tracked(guard('highlights', () => scheduler.tick()))),
+    // Retries of transient failures, and days a crash left pending.
+    ...(o.deliver ? [new Cron('*/5 * * * *', { protect: true }, tracked(deliver))] : []),
   ];
   return {
     fetcher,

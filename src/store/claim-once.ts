@@ -12,15 +12,16 @@ export type ClaimKind = 'claimed' | 'stale' | 'taken';
 /**
  * The exactly-once claim behind every ledger (highlight posts, subscription deliveries): in one immediate
  * transaction, the first caller inserts a `sending` row; a `sending` row claimed more than `staleMs` ago is taken
- * over by one caller; any other existing row is taken. The ledger table has the key columns, `status` and
- * `claimed_at`; `extra` columns are written with a new row. Time is the caller's `now` (the job's clock).
+ * over by one caller; with `retries`, a `retry` row whose `next_attempt_at` has come is claimed again; any other
+ * existing row is taken. The ledger table has the key columns, `status` and `claimed_at` (and `next_attempt_at`
+ * with `retries`); `extra` columns are written with a new row. Time is the caller's `now` (the job's clock).
  */
 export function claimOnce(
   db: Db,
   table: string,
   key: Record<string, string>,
   now: Date,
-  opts: { extra?: Record<string, string | number | null>; staleMs?: number } = {},
+  opts: { extra?: Record<string, string | number | null>; staleMs?: number; retries?: boolean } = {},
 ): ClaimKind {
   const keys = Object.keys(key);
   const extra = opts.extra ?? {};
@@ -36,10 +37,19 @@ export function claimOnce(
         )
         .run(params);
       if (inserted.changes) return 'claimed';
-      const row = db.prepare(`SELECT status, claimed_at FROM ${table} WHERE ${where}`).get(key) as {
+      const row = db.prepare(`SELECT * FROM ${table} WHERE ${where}`).get(key) as {
         status: string;
         claimed_at: string;
+        next_attempt_at?: string | null;
       };
+      // A transient failure waiting for its next attempt (ledgers with `retries`): due now, it is claimed again.
+      if (opts.retries && row.status === 'retry' && (row.next_attempt_at ?? '') <= at) {
+        db.prepare(`UPDATE ${table} SET status = 'sending', claimed_at = @claimed_at WHERE ${where}`).run({
+          ...key,
+          claimed_at: at,
+        });
+        return 'claimed';
+      }
       if (row.status === 'sending' && now.getTime() - Date.parse(row.claimed_at) > (opts.staleMs ?? STALE_CLAIM_MS)) {
         db.prepare(`UPDATE ${table} SET claimed_at = @claimed_at WHERE ${where}`).run({ ...key, claimed_at: at });
         return 'stale';

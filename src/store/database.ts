@@ -119,6 +119,16 @@ const MIGRATIONS: string[] = [
    CREATE VIRTUAL TABLE papers_fts USING fts5(title, abstract, keywords, date UNINDEXED, tokenize = 'porter unicode61 remove_diacritics 2');
    INSERT INTO papers_fts (rowid, title, abstract, keywords, date)
      SELECT n, title, abstract, COALESCE((SELECT group_concat(value, ' ; ') FROM json_each(papers.ai_keywords)), ''), date FROM papers;`,
+  // Subscription delivery as durable state: each complete digest day is queued before its fetch is recorded and
+  // stays pending until every message of it is finished; a transient failure is retried later (status 'retry').
+  `ALTER TABLE deliveries ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE deliveries ADD COLUMN next_attempt_at TEXT;
+   CREATE TABLE subscription_days (
+     day TEXT PRIMARY KEY,
+     status TEXT NOT NULL,              -- pending | done
+     queued_at TEXT NOT NULL,
+     finished_at TEXT
+   );`,
 ];
 
 /** Open (creating if needed) the bot's SQLite database and bring its schema up to date. */
