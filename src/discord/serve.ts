@@ -8,6 +8,7 @@ import { createBot, type BotOptions } from './bot.ts';
 import { createLogger, errorFields, type Logger } from '../log.ts';
 import { discordHighlightsPoster } from './highlights-post.ts';
 import { deliverPending } from '../subscriptions/delivery.ts';
+import { acquireInstanceLock } from '../store/instance-lock.ts';
 import { discordSubscriptionSender } from './subscription-sender.ts';
 import { startSchedules, type Schedules } from '../schedule/schedules.ts';
 
@@ -33,6 +34,8 @@ export function checkBotConfig(config: Config): void {
 
 export async function serve(app: App, opts: ServeOptions = {}): Promise<void> {
   checkBotConfig(app.config);
+  // One bot per data dir (instance-lock.ts); refused before anything connects.
+  const lock = acquireInstanceLock(app.config.dataDir);
   const logger = opts.logger ?? createLogger({ secrets: [app.config.discord.token] });
   const bot = createBot({ ...opts, app, logger });
   let schedules: Schedules | undefined;
@@ -74,6 +77,7 @@ export async function serve(app: App, opts: ServeOptions = {}): Promise<void> {
   } finally {
     await schedules?.stop();
     await bot.stop();
+    lock.release();
     for (const s of signals) process.off(s, onSignal);
     process.off('unhandledRejection', onRejection);
   }

@@ -139,6 +139,16 @@ describe.skipIf(!haveModel)(
         // No registration on start: that is deploy-commands' job.
         expect(emu.requestsMatching({ method: 'PUT' })).toHaveLength(1);
 
+        // A second serve on the same data dir refuses, with one clear line, before it connects to anything.
+        const gatewayCalls = emu.requestsMatching({ method: 'GET', path: '/gateway/bot' }).length;
+        const second = run(['src/cli.ts', 'serve'], env);
+        expect(await second.exited).toBe(1);
+        expect(second.stderr.trim()).toMatch(
+          /^error: Another serve is running on .* \(pid \d+ on .*\)\. Stop it first/,
+        );
+        expect(second.stderr).not.toMatch(/\n\s+at /); // no stack trace
+        expect(emu.requestsMatching({ method: 'GET', path: '/gateway/bot' })).toHaveLength(gatewayCalls);
+
         const paper = emu.interact(emu.chatInput('paper', { id_or_title: TOPICS.code.id }));
         const cb = await paper.callback(5000);
         expect(cb.body.data.embeds[0]).toMatchObject({
