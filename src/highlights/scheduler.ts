@@ -87,24 +87,39 @@ export class HighlightsScheduler {
   constructor(private readonly deps: SchedulerDeps) {}
 
   /** Post what is due. Overlapping calls share one run (the ledger would keep them apart anyway). */
-  tick(): Promise<PostOutcome[]> {
-    this.running ??= this.run().finally(() => (this.running = undefined));
+  /**
+   * Posts what is due. `recover`: this process holds the data dir's lock and has just started, so a `sending`
+   * claim was left by a process that died: it is resolved at once (found in the channel, or posted).
+   */
+  tick(opts: { recover?: boolean } = {}): Promise<PostOutcome[]> {
+    this.running ??= this.run(opts).finally(() => (this.running = undefined));
     return this.running;
   }
 
-  private async run(): Promise<PostOutcome[]> {
+  private async run(opts: { recover?: boolean }): Promise<PostOutcome[]> {
     const now = this.deps.now();
     const catchUp = this.deps.catchUpDays ?? 3;
     const since = addDays(now.toISOString().slice(0, 10), -(catchUp * 3 + 7));
     const days = this.deps.papers.daysWithPapers(since);
     const outcomes: PostOutcome[] = [];
     for (const s of this.deps.settings.enabledGuilds()) {
-      for (const day of dueDays(s, days, now, catchUp)) {
+      // One server's failure, bad settings included (a time zone this runtime does not know), never stops the others.
+      let due: string[];
+      try {
+        due = dueDays(s, days, now, catchUp);
+      } catch (err) {
+        this.deps.log.warn('highlights.bad_settings', {
+          guild: s.guildId,
+          timeZone: s.timeZone,
+          error: (err as Error).message,
+        });
+        continue;
+      }
+      for (const day of due) {
         const existing = this.deps.highlights.post(s.guildId, day);
         if (existing && existing.status !== 'sending') continue;
-        // One server's failure never stops the others.
         try {
-          const o = await this.postDay(s, day);
+          const o = await this.postDay(s, day, opts.recover);
           if (o) outcomes.push(o);
         } catch (err) {
           this.deps.log.warn('highlights.error', { guild: s.guildId, day, error: (err as Error).message });
@@ -115,9 +130,9 @@ export class HighlightsScheduler {
   }
 
   /** Claim, send and record one server's post of one day. */
-  async postDay(s: GuildSettings, day: string): Promise<PostOutcome | undefined> {
+  async postDay(s: GuildSettings, day: string, recover = false): Promise<PostOutcome | undefined> {
     const { highlights: store, poster, log } = this.deps;
-    const claim = store.claimPost(s.guildId, day, s.channelId, this.deps.now());
+    const claim = store.claimPost(s.guildId, day, s.channelId, this.deps.now(), recover ? 0 : undefined);
     if (claim.kind === 'taken') return undefined;
     if (claim.kind === 'stale') {
       // A run died between claiming and finishing: the post may or may not have gone out. Look before sending.

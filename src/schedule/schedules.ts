@@ -69,17 +69,24 @@ export function startSchedules(o: SchedulesOptions): Schedules {
     running.add(p);
     return p;
   };
-  let recover = true;
+  // The first run after start resolves claims a killed process left (this one holds the data dir's lock).
+  let recoverDeliveries = true;
+  let recoverPosts = true;
   const deliver = guard('subscriptions', async () => {
-    const first = recover;
-    recover = false;
-    await o.deliver?.({ recover: first });
+    const recover = recoverDeliveries;
+    recoverDeliveries = false;
+    await o.deliver?.({ recover });
+  });
+  const post = guard('highlights', async () => {
+    const recover = recoverPosts;
+    recoverPosts = false;
+    await scheduler.tick({ recover });
   });
   const fetchAndPost = tracked(
     guard('fetch', async () => {
       await fetcher.run(); // each day's ingest resets the corpus statistics it changed (App.ingester)
       await deliver();
-      await scheduler.tick();
+      await post();
     }),
   );
   // Fetch first (catch-up), then post what is due; the bot answers commands meanwhile.
@@ -88,7 +95,7 @@ export function startSchedules(o: SchedulesOptions): Schedules {
     new Cron(o.fetchCron ?? '*/30 * * * *', { timezone: 'UTC', protect: true }, fetchAndPost),
     // Every server's post time, whatever its time zone, falls on a minute: checking each minute posts on time
     // (and the check is a few SQLite reads when nothing is due).
-    new Cron('* * * * *', { protect: true }, tracked(guard('highlights', () => scheduler.tick()))),
+    new Cron('* * * * *', { protect: true }, tracked(post)),
     // Retries of transient failures, and days a crash left pending.
     ...(o.deliver ? [new Cron('*/5 * * * *', { protect: true }, tracked(deliver))] : []),
   ];

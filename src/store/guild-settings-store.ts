@@ -1,4 +1,11 @@
+import { isTimeZone } from '../dates.ts';
+import { UserFacingError } from '../errors.ts';
 import { SqliteStore } from './sqlite-store.ts';
+
+/** Settings that could never work (checked when written; the scheduler checks them again when it reads them). */
+export class SettingsError extends UserFacingError {
+  override name = 'SettingsError';
+}
 
 /** A server's highlights settings. */
 export interface GuildSettings {
@@ -37,7 +44,15 @@ const toSettings = (r: SettingsRow): GuildSettings => ({
  * channel a server allows subscription messages in.
  */
 export class GuildSettingsStore extends SqliteStore {
+  /** Store a server's highlights settings; settings that could never post are refused (SettingsError). */
   setSettings(s: Omit<GuildSettings, 'createdAt' | 'enabled'>, now: Date): GuildSettings {
+    if (!isTimeZone(s.timeZone))
+      throw new SettingsError(`"${s.timeZone}" is not a time zone; use an IANA name such as Europe/Paris or UTC.`);
+    if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(s.postTime))
+      throw new SettingsError(`"${s.postTime}" is not a time of day as HH:MM.`);
+    if (!Number.isInteger(s.count) || s.count < 1 || s.count > 10)
+      throw new SettingsError(`${s.count} papers: a post shows 1 to 10.`);
+    if (!s.channelId) throw new SettingsError('Highlights need a channel to post in.');
     const at = now.toISOString();
     this.stmt(
       `INSERT INTO guild_settings (guild_id, channel_id, post_time, time_zone, count, enabled, created_at, updated_at)

@@ -54,6 +54,27 @@ describe.skipIf(!haveModel)(`daily highlights in Discord (${SKIP_REASON})`, () =
     createdAt = '2025-03-01T00:00:00Z',
   ) => h.app.guildSettings.setSettings({ guildId, channelId, postTime, timeZone, count }, new Date(createdAt));
 
+  it('a server whose stored settings went bad (an unknown time zone) is logged and skipped; the others still post', async () => {
+    const a = h.emu.defaults;
+    const guilds = [a.guildId, h.emu.addGuild({ name: 'B' }).id, h.emu.addGuild({ name: 'C' }).id];
+    const channels = guilds.map((g) => h.emu.guildChannels(g).find((c) => c.type === 0)!.id as string);
+    guilds.forEach((g, i) => setUp(g, channels[i]!, '09:00', 'UTC', 3, '2025-03-11T20:00:00Z'));
+    // A row written by an older version, or by hand: no longer a zone this runtime knows.
+    h.app.db.prepare(`UPDATE guild_settings SET time_zone = 'Mars/Olympus_Mons' WHERE guild_id = ?`).run(guilds[1]);
+    clock = new Date('2025-03-12T09:00:00Z');
+    await scheduler.tick();
+    expect(posts(channels[0]!)).toHaveLength(1);
+    expect(posts(channels[1]!)).toHaveLength(0);
+    expect(posts(channels[2]!)).toHaveLength(1);
+    expect(log).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        event: 'highlights.bad_settings',
+        fields: expect.objectContaining({ guild: guilds[1] }),
+      }),
+    );
+  });
+
   it('two servers with different settings each get the latest complete digest once, at their own local time', async () => {
     const a = h.emu.defaults;
     const other = h.emu.addGuild({ name: 'Other', channels: [] });
