@@ -1,4 +1,5 @@
 import { queryTerms } from '../index/lexical-query.ts';
+import { stripUnsafe } from '../text.ts';
 
 /** Longest question considered; the rest is cut (Discord's option limit is 6,000 characters anyway). */
 export const MAX_QUESTION = 1000;
@@ -8,9 +9,7 @@ export const MAX_QUESTION = 1000;
  * markdown markers are not part of what is asked, and control or bidi characters are never echoed back.
  */
 export function cleanQuestion(raw: string): string {
-  return raw
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g, '')
-    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '') // lone surrogates
+  return stripUnsafe(raw)
     .replace(/<a?:\w+:\d+>|<[@#][!&]?\d+>|@(?:everyone|here)\b/g, ' ')
     .replace(
       /<?https?:\/\/\S+>?|\b(?:www\.)?[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|ai|dev|co|uk|de|fr|edu|gov)\b\S*/gi,

@@ -3,6 +3,7 @@
  * mean, no pings, no masked links, no `<@id>`/`<#id>`/`<t:...>` tokens, no leaked `<think>` reasoning.
  * Discord renders `\x` as `x` for any punctuation `x`, so escaping never shows a backslash.
  */
+import { stripUnsafe } from '../text.ts';
 import { escapeMarkdown } from 'discord.js';
 
 /** Reasoning blocks some models emit before their answer (`<think>…</think>`, `<reasoning>…</reasoning>`). */
@@ -33,7 +34,7 @@ function defuseMassMentions(text: string): string {
 export function escapeText(text: string, opts: { keepLists?: boolean } = {}): string {
   const lists = !opts.keepLists;
   // escapeMarkdown doubles every backslash first, so each `<`, `[`, `]` left afterwards is unescaped.
-  const md = escapeMarkdown(text, { heading: true, bulletedList: lists, numberedList: lists })
+  const md = escapeMarkdown(stripUnsafe(text), { heading: true, bulletedList: lists, numberedList: lists })
     .replace(/[<[\]]/g, '\\$&')
     .replace(/^(\s*)(>|-#)/gm, '$1\\$2');
   return defuseMassMentions(md);
@@ -56,7 +57,7 @@ export function maskedLink(label: string, url: string): string {
 
 /** Plain-text places (embed footers, author names, autocomplete choice names): no markdown is rendered there, only pings are defused. */
 export function plainText(text: string): string {
-  return defuseMassMentions(text.replace(/\s+/g, ' ').trim());
+  return defuseMassMentions(stripUnsafe(text).replace(/\s+/g, ' ').trim());
 }
 
 /** Cuts text to at most `max` characters (code points), ending with `…` when cut, at a word boundary if one is near. */

@@ -11,6 +11,7 @@ import type { DateRange, Hit, Paper } from '../types.ts';
 import { escapeText, linkUrl, maskedLink, plainText, stripReasoning, truncate } from './escape.ts';
 import { buildEmbeds, packMessages } from './split.ts';
 import { firstSentences } from '../sentences.ts';
+import { stripUnsafe } from '../text.ts';
 
 export const COLORS = {
   answer: 0xffd21e, // Hugging Face yellow
@@ -144,7 +145,7 @@ function paperLine(n: number, p: Paper, extra = ''): string {
 
 /** The HF search page for a query; also carries the query for the pagination buttons (see commands/search.ts). */
 export function searchUrl(query: string): string {
-  return `https://huggingface.co/papers?q=${encodeURIComponent(query)}`;
+  return `https://huggingface.co/papers?q=${encodeURIComponent(stripUnsafe(query))}`;
 }
 
 export function searchEmbed(query: string, hits: Hit[], info: PageInfo, perPage: number, range: DateRange): APIEmbed {

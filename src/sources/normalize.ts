@@ -1,6 +1,7 @@
+import { safeLinks } from './links.ts';
 import { createHash } from 'node:crypto';
 import type { Paper } from '../types.ts';
-import { collapseHardWraps, normalizeSpace } from '../text.ts';
+import { collapseHardWraps, normalizeSpace, stripUnsafe } from '../text.ts';
 
 /** Why an API entry could not become a paper; the caller adds where it came from. */
 export class EntryError extends Error {}
@@ -20,7 +21,11 @@ export function isArxivId(id: string): boolean {
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v : undefined);
+/** A non-empty string field, without the control, bidi and lone-surrogate characters that must never be echoed. */
+const str = (v: unknown): string | undefined => {
+  const t = typeof v === 'string' ? stripUnsafe(v) : '';
+  return t.trim() ? t : undefined;
+};
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
 /**
@@ -59,10 +64,7 @@ export function paperFromApiEntry(entry: unknown, day?: string): Paper {
     upvotes: num(p.upvotes),
     comments: num(entry.numComments),
   };
-  const github = str(p.githubRepo);
-  if (github) paper.githubUrl = github.trim();
-  const project = str(p.projectPage);
-  if (project) paper.projectUrl = project.trim();
+  Object.assign(paper, safeLinks(p.githubRepo, p.projectPage));
   const summary = str(p.ai_summary);
   if (summary) paper.aiSummary = normalizeSpace(summary);
   if (keywords.length) paper.aiKeywords = keywords;

@@ -1,3 +1,4 @@
+import { safeLinks } from '../sources/links.ts';
 import { SqliteStore } from './sqlite-store.ts';
 import type { Chunk, DateRange, Paper } from '../types.ts';
 import { chunkPaper, contentHash } from '../index/chunk.ts';
@@ -48,8 +49,8 @@ function rowToPaper(r: PaperRow): Paper {
     upvotes: r.upvotes,
     comments: r.comments,
   };
-  if (r.github_url) p.githubUrl = r.github_url;
-  if (r.project_url) p.projectUrl = r.project_url;
+  // Rows stored by an older version may hold any link: what is shown is checked again here.
+  Object.assign(p, safeLinks(r.github_url, r.project_url));
   if (r.ai_summary) p.aiSummary = r.ai_summary;
   if (r.ai_keywords) p.aiKeywords = JSON.parse(r.ai_keywords) as string[];
   return p;

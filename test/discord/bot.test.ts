@@ -480,6 +480,11 @@ describe.skipIf(!haveModel)(
         expect(shown).not.toMatch(/(?<!\\)</); // every < escaped: no <@id>, no <think>
         expect(shown).not.toMatch(/(?<!\\)\*\*/);
         expect(e.title).toBe('Pinging @\u200beveryone With \\*Markdown\\* (and \\<think> Tags) in Abstracts');
+        // Its project link is `javascript:`: never shown; bidi overrides and NUL never echoed.
+        const payload = JSON.stringify((await it.callback()).body);
+        expect(payload).not.toMatch(/javascript:/i);
+        expect(payload).not.toMatch(/\\u202e|\u202e|\\u0000/i);
+        expect(payload).toContain('https://github.com/example/sanitize');
         // The abstract itself, through /search (first sentences).
         const s = h.emu.interact(
           h.emu.chatInput('search', { query: 'sanitization of abstracts' }, { user: newUser('s2') }),

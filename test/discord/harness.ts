@@ -47,11 +47,12 @@ export const HOSTILE: SynthPaper = {
   abstract:
     'Hello @everyone and @here, this abstract about abstract sanitization tries <@123456789012345678> and <@&223456789012345678> ' +
     'mentions, a [masked link](https://evil.example/x) and **bold** __underline__ ||spoiler|| text. <think>secret reasoning ' +
-    'that must never show</think> We study how sanitization of abstracts keeps chat servers safe from injected markup. ' +
+    'that must never show</think> \u202eWe study how sanitization\u0000 of abstracts keeps chat servers safe from injected markup. ' +
     'Sanitization keeps formatting inert.',
   upvotes: 1,
   aiSummary: 'Sanitization of abstracts @everyone <think>hidden</think> keeps **markup** inert.',
   githubRepo: 'https://github.com/example/sanitize',
+  projectPage: 'javascript:alert(document.domain)',
 };
 
 /** The digest for tests: the eight topic papers, the hostile one, and 60 generated papers on 2025-02 days. */
