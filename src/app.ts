@@ -199,12 +199,21 @@ export class App {
     return { embedded };
   }
 
-  hfApi(onRetry?: (message: string) => void): HfDailyPapersApi {
+  /** The HF API client; `onRetry` hears of each retry, `onTruncated` of a day cut short at the page bound. */
+  hfApi(on: { onRetry?: (message: string) => void; onTruncated?: (message: string) => void } = {}): HfDailyPapersApi {
     return new HfDailyPapersApi({
       endpoint: this.config.hf.endpoint,
       timeoutMs: this.config.hf.timeoutMs,
       retries: this.config.hf.retries,
-      ...(onRetry ? { onRetry: (info: RetryInfo) => onRetry(describeRetry(info, 'The HF API')) } : {}),
+      ...(on.onRetry ? { onRetry: (info: RetryInfo) => on.onRetry!(describeRetry(info, 'The HF API')) } : {}),
+      ...(on.onTruncated
+        ? {
+            onTruncated: (date: string, n: number) =>
+              on.onTruncated!(
+                `The HF API kept sending new entries for ${date}: stopped after ${n}; the rest of that day is not fetched.`,
+              ),
+          }
+        : {}),
     });
   }
 

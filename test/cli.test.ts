@@ -195,7 +195,7 @@ describe.skipIf(!haveModel)(
         expect(summary(run)).toMatchObject({ added: 1, skipped: 0 });
       });
 
-      it('an unreachable HF_ENDPOINT: exit 1, a helpful message, no stack trace, and no hammering of the other days', async () => {
+      it('an unreachable HF_ENDPOINT: exit 1, a helpful message, no stack trace, and it gives up after two days', async () => {
         const port = await closedPort();
         const data = path.join(work, 'offline-data');
         const run = await cli(
@@ -210,7 +210,12 @@ describe.skipIf(!haveModel)(
         );
         expect(run.stderr).not.toMatch(STACK);
         expect(run.stderr).toContain('fetching 2025-03-03 (1/5)');
-        expect(run.stderr).not.toContain('(2/5)');
+        // A second day fails the same way: the API is down, so the rest are not tried, and that is said.
+        expect(run.stderr).toContain('fetching 2025-03-04 (2/5)');
+        expect(run.stderr).not.toContain('(3/5)');
+        expect(run.stderr).toContain(
+          'error: the HF API looks down: not trying 3 more day(s) (2025-03-05 to 2025-03-07); run the ingest again later',
+        );
         expect(summary(run)).toMatchObject({ added: 0, chunks: 0 });
       });
     });

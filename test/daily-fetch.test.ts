@@ -17,7 +17,7 @@ describe.skipIf(!haveModel)('the daily fetch job (needs ../shared/models/potion-
   let clock: Date;
   let fetcher: DailyFetcher;
   let completed: string[];
-  const log: { event: string; fields?: Record<string, unknown> }[] = [];
+  const log: { event: string; level?: string; fields?: Record<string, unknown> }[] = [];
 
   // Mon 2026-03-23 .. Fri 2026-03-27 have papers; the weekend has none.
   const corpus = generateCorpus({ since: '2026-03-23', days: 5, perDay: 6, seed: 3 });
@@ -95,16 +95,34 @@ describe.skipIf(!haveModel)('the daily fetch job (needs ../shared/models/potion-
     expect(app.store.stats().papers).toBe(30);
   });
 
-  it('the HF API down is recorded and logged, and the next run completes the work', async () => {
+  it('a day that keeps failing is skipped and named; the other days are still fetched', async () => {
     for (const [day, entries] of corpus) hf.setDay(day, entries);
     clock = new Date('2026-03-27T10:00:00Z');
-    // Two attempts (HF_API_RETRIES=1 in this app) both fail: the run stops at the first day instead of hammering.
-    hf.failNext((r) => r.path === '/api/daily_papers', 503, { times: 2 });
+    hf.failNext((r) => r.path === '/api/daily_papers' && r.query.date === '2026-03-24', 503, { times: Infinity });
     const out = await fetcher.run();
-    expect(out).toHaveLength(1);
-    expect(out[0]!.error).toMatch(/503/);
-    expect(log.some((l) => l.event === 'fetch.failed')).toBe(true);
+    expect(out.filter((o) => o.error).map((o) => o.day)).toEqual(['2026-03-24']);
+    expect(out.filter((o) => !o.error).map((o) => o.day)).toContain('2026-03-25');
+    expect(log).toContainEqual(
+      expect.objectContaining({ event: 'fetch.failed', fields: expect.objectContaining({ day: '2026-03-24' }) }),
+    );
+    expect(log.some((l) => l.event === 'fetch.outage')).toBe(false);
+    expect(app.store.stats().papers).toBe(24); // every day but the one that failed
+  });
+
+  it('the HF API down gives up early in one line naming the days not tried, and the next run completes the work', async () => {
+    for (const [day, entries] of corpus) hf.setDay(day, entries);
+    clock = new Date('2026-03-27T10:00:00Z');
+    hf.failNext((r) => r.path === '/api/daily_papers', 503, { times: Infinity });
+    const out = await fetcher.run();
+    expect(out).toHaveLength(2); // two days in a row failing like an outage: no more tries this run
+    expect(out.every((o) => /503/.test(o.error ?? ''))).toBe(true);
+    const outage = log.find((l) => l.event === 'fetch.outage');
+    expect(outage?.level).toBe('warn');
+    expect(String(outage?.fields?.message)).toMatch(
+      /^The HF API looks down \(.*503.*\); not trying \d+ more day\(s\) now: 2026-03-\d\d/,
+    );
     expect(app.fetchRuns.runs().some((r) => r.outcome === 'failed')).toBe(true);
+    hf.clearFailures(); // the API is back
     const again = await fetcher.run();
     expect(again.every((o) => !o.error)).toBe(true);
     expect(app.store.stats().papers).toBe(30);

@@ -89,6 +89,29 @@ describe('HfDailyPapersApi', () => {
     expect(emu.requests.map((r) => r.query.p)).toEqual([undefined, '1']);
   });
 
+  it('a day longer than the page bound is not cut silently: what was fetched comes back, and it is told', async () => {
+    const told: [string, number][] = [];
+    const api = new HfDailyPapersApi({
+      endpoint: emu.endpoint,
+      pageSize: 50,
+      maxPages: 2,
+      onTruncated: (d, n) => void told.push([d, n]),
+      ...FAST,
+    });
+    expect(await api.fetchDay('2025-09-01')).toHaveLength(100); // 120 entries, 2 pages of 50 allowed
+    expect(told).toEqual([['2025-09-01', 100]]);
+    expect(await api.fetchDay('2025-09-02')).toHaveLength(100); // exactly 2 full pages, then the bound: told too
+    const quiet = new HfDailyPapersApi({
+      endpoint: emu.endpoint,
+      pageSize: 50,
+      maxPages: 3,
+      onTruncated: () => void told.push(['x', 0]),
+      ...FAST,
+    });
+    expect(await quiet.fetchDay('2025-09-01')).toHaveLength(120);
+    expect(told).toHaveLength(2);
+  });
+
   it('honours pageSize', async () => {
     const api = new HfDailyPapersApi({ endpoint: emu.endpoint, pageSize: 50, ...FAST });
     expect(await api.fetchDay('2025-09-01')).toHaveLength(120);

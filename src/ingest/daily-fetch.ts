@@ -65,7 +65,9 @@ export class DailyFetcher {
     const { api, runs, log } = this.deps;
     const outcomes: FetchOutcome[] = [];
     const ingester = await this.deps.ingester();
-    for (const day of this.daysToFetch(this.deps.now())) {
+    const days = this.daysToFetch(this.deps.now());
+    let unreachable = 0; // days in a row that failed as if the API were down
+    for (const [i, day] of days.entries()) {
       const startedAt = this.deps.now();
       const id = runs.startRun(day, startedAt);
       try {
@@ -76,16 +78,29 @@ export class DailyFetcher {
         if (completionOf(day) <= startedAt) await this.deps.onDayComplete?.(day);
         runs.finishRun(id, { fetched: entries.length, added: s.added, updated: s.updated }, this.deps.now());
         outcomes.push({ day, fetched: entries.length, added: s.added, updated: s.updated });
+        unreachable = 0;
         if (s.added || s.updated)
           log.info('fetch.ingested', { day, fetched: entries.length, added: s.added, updated: s.updated });
       } catch (err) {
         const message = (err as Error).message;
         runs.finishRun(id, { error: message }, this.deps.now());
         outcomes.push({ day, fetched: 0, added: 0, updated: 0, error: message });
+        // One bad day is skipped and named; the others are still fetched.
         log.warn('fetch.failed', { day, error: message });
-        // Unreachable, or failing after its retries: the other days would fail the same way. Next run.
-        if (err instanceof NetworkError || (err instanceof HttpError && (err.status === 429 || err.status >= 500)))
+        const down =
+          err instanceof NetworkError || (err instanceof HttpError && (err.status === 429 || err.status >= 500));
+        unreachable = down ? unreachable + 1 : 0;
+        // Two days in a row failing as an outage does, with nothing fetched between: the API is down. Give up
+        // early, in one line, instead of waiting out every day's retries; the next run tries again.
+        if (unreachable >= 2 && i < days.length - 1) {
+          const rest = days.slice(i + 1);
+          log.warn('fetch.outage', {
+            error: message,
+            skipped: rest,
+            message: `The HF API looks down (${message}); not trying ${rest.length} more day(s) now: ${rest.join(', ')}. The next run tries again.`,
+          });
           break;
+        }
       }
     }
     log.info('fetch.done', {

@@ -36,7 +36,10 @@ export function startSchedules(o: SchedulesOptions): Schedules {
   const now = o.now ?? (() => new Date());
   const { app, log } = o;
   const fetcher = new DailyFetcher({
-    api: app.hfApi((msg) => log.info('fetch.retry', { message: msg })),
+    api: app.hfApi({
+      onRetry: (message) => log.info('fetch.retry', { message }),
+      onTruncated: (message) => log.warn('fetch.truncated', { message }),
+    }),
     ingester: () => app.ingester(),
     runs: app.fetchRuns,
     now,

@@ -24,10 +24,16 @@ export interface HfDailyPapersApiOptions {
   token?: string;
   signal?: AbortSignal;
   onRetry?: (info: RetryInfo) => void;
+  /** A day had more pages than `maxPages` (default MAX_PAGES): what was fetched is returned, and this says so. */
+  onTruncated?: (date: string, entries: number) => void;
+  maxPages?: number;
 }
 
-/** Safety stop in case a server ignores `p` and keeps sending the same full page. */
-const MAX_PAGES = 100;
+/**
+ * A bound on the pages of one day (200,000 entries at the default page size, far above any real day) against a
+ * server that keeps inventing entries; reaching it is reported (`onTruncated`), never silent.
+ */
+const MAX_PAGES = 2000;
 
 export class HfDailyPapersApi {
   readonly endpoint: string;
@@ -65,7 +71,7 @@ export class HfDailyPapersApi {
     assertDate(date, 'date');
     const out: unknown[] = [];
     const seen = new Set<string>();
-    for (let page = 0; page < MAX_PAGES; page++) {
+    for (let page = 0; page < (this.opts.maxPages ?? MAX_PAGES); page++) {
       const url = this.pageUrl(date, page);
       const body = await fetchJson(url, this.httpOptions());
       if (!Array.isArray(body)) {
@@ -82,8 +88,9 @@ export class HfDailyPapersApi {
         added++;
       }
       // A short page is the last one. A full page with nothing new means the server ignores `p`.
-      if (body.length < this.pageSize || added === 0) break;
+      if (body.length < this.pageSize || added === 0) return out;
     }
+    this.opts.onTruncated?.(date, out.length);
     return out;
   }
 

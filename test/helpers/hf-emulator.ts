@@ -120,6 +120,11 @@ export class HfEmulator {
     });
   }
 
+  /** Forgets every injected failure (the API is back). */
+  clearFailures(): void {
+    this.rules.length = 0;
+  }
+
   /** The next matching requests are accepted and never answered (until `close()`). */
   hangNext(match: RequestMatcher, opts: { times?: number } = {}): void {
     this.rules.push({ match, remaining: opts.times ?? 1, action: { kind: 'hang' } });
