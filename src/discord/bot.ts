@@ -22,6 +22,7 @@ import pLimit from 'p-limit';
 import { redactUrl } from '../http.ts';
 import type { App } from '../app.ts';
 import { ConfigError } from '../config.ts';
+import { UserFacingError } from '../errors.ts';
 import { commands as allCommands } from '../../commands/index.ts';
 import { AckTracker, callbackInteractionId } from './acks.ts';
 import type { BotCommand, BotContext } from './command.ts';
@@ -138,6 +139,7 @@ export function createBot(opts: BotOptions): Bot {
     }),
   );
 
+  let warming: Promise<void> = Promise.resolve();
   /** Load the model, the vectors and the answerer before the first question needs them. */
   async function warmUp(): Promise<void> {
     const t0 = performance.now();
@@ -181,7 +183,12 @@ export function createBot(opts: BotOptions): Bot {
       accepting = true;
       const login = client.login(cfg.token);
       started = true;
-      await Promise.all([login, ready, warmUp()]);
+      warming = warmUp();
+      try {
+        await Promise.all([login, ready, warming]);
+      } catch (err) {
+        throw startupError(err, cfg.apiUrl);
+      }
       if (cfg.applicationId && client.application && client.application.id !== cfg.applicationId) {
         logger.warn('application_mismatch', { configured: cfg.applicationId, actual: client.application.id });
       }
@@ -205,10 +212,42 @@ export function createBot(opts: BotOptions): Bot {
         clearTimeout(timer);
         if (outcome === 'timeout') logger.warn('shutdown_abandoned', { running: router.inFlight });
         context.answerLimit.clearQueue();
+        await warming; // the warm-up reads the database: let it finish before the app closes it
         if (started) await client.destroy();
         logger.info('stopped', {});
       })();
       return stopped;
     },
   };
+}
+
+/** Discord refused to let the bot start, for a reason a person can fix; the message says how. */
+export class DiscordStartError extends UserFacingError {
+  override name = 'DiscordStartError';
+}
+
+/** The common start-up failures in words, with what to do; anything else is passed on as it is. */
+export function startupError(err: unknown, apiUrl: string): unknown {
+  const e = err as { code?: unknown; message?: string; cause?: { code?: string }; status?: number };
+  const text = `${e?.message ?? ''} ${e?.cause?.code ?? ''}`;
+  if (e?.code === 'TokenInvalid' || /\b4004\b|Authentication failed|401: Unauthorized/i.test(text)) {
+    return new DiscordStartError(
+      'Discord refused the bot token (DISCORD_TOKEN): it is wrong, revoked or was reset. In the Discord Developer ' +
+        'Portal, open your application, Bot, Reset Token, and put the new token in DISCORD_TOKEN.',
+    );
+  }
+  if (e?.code === 'DisallowedIntents' || /\b4014\b|disallowed intent/i.test(text)) {
+    return new DiscordStartError(
+      'Discord refused the gateway intents the bot asks for. In the Developer Portal, Bot, Privileged Gateway ' +
+        'Intents, enable the ones the bot needs (it asks only for Guilds), or check the application.',
+    );
+  }
+  const net = /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|ENETUNREACH)\b/.exec(text)?.[1];
+  if (net || /fetch failed|Connect Timeout|socket hang up/i.test(text)) {
+    return new DiscordStartError(
+      `Could not reach Discord at ${redactUrl(apiUrl).replace(/\/$/, '')} (${net ?? e?.message ?? 'network error'}). ` +
+        'Check the network connection, or DISCORD_API_URL if you use a REST proxy; the bot can start once it is reachable.',
+    );
+  }
+  return err;
 }
