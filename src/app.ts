@@ -1,4 +1,5 @@
 import { UserFacingError } from './errors.ts';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from './config.ts';
 import { loadEmbeddings } from './embeddings/load.ts';
@@ -57,7 +58,10 @@ export class App {
   readonly stats: CorpusStats;
 
   constructor(readonly config: Config) {
-    this.db = openDatabase(path.join(config.dataDir, 'digest.db'));
+    // A vector index with chunks means papers were ingested here: the database must be there too.
+    const indexFile = path.join(config.dataDir, 'vectors', 'index.json');
+    const expectExisting = existsSync(indexFile) && statSync(indexFile).size > 200;
+    this.db = openDatabase(path.join(config.dataDir, 'digest.db'), { expectExisting });
     this.store = new PaperStore(this.db);
     this.subscriptions = new SubscriptionStore(this.db);
     this.highlights = new HighlightsStore(this.db);

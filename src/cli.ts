@@ -78,19 +78,54 @@ export function buildProgram(): Command {
   program
     .command('stats')
     .description('what the index holds')
-    .option('--json', 'print {"papers","chunks","days","from","to","model"}')
+    .option('--json', 'print {"papers","chunks","vectors","days","from","to","model"}')
     .action(async (opts, cmd: Command) => {
       await withApp(cmd, async (app) => {
         const s = app.store.stats();
         const model = app.indexModel()?.model ?? null;
+        const vectors = s.chunks ? (await app.vectors()).size : 0;
         if (opts.json)
-          out(JSON.stringify({ papers: s.papers, chunks: s.chunks, days: s.days, from: s.from, to: s.to, model }));
+          out(
+            JSON.stringify({
+              papers: s.papers,
+              chunks: s.chunks,
+              vectors,
+              days: s.days,
+              from: s.from,
+              to: s.to,
+              model,
+            }),
+          );
         else if (!s.papers)
           out('The index is empty. Add papers with: npm run cli -- ingest --from <folder> | --since YYYY-MM-DD');
         else
           out(
             `${s.papers} papers, ${s.chunks} chunks, ${s.days} digest days (${s.from} to ${s.to}); model ${model ?? 'none yet'}`,
           );
+        // A partial index searches with BM25 alone where vectors are missing: say so.
+        if (vectors < s.chunks)
+          err(
+            `warning: ${s.chunks - vectors} of ${s.chunks} chunks have no vector (an interrupted ingest?): search is partly lexical until \`npm run cli -- doctor --repair\` (or the next ingest) embeds them`,
+          );
+      });
+    });
+
+  program
+    .command('doctor')
+    .description('check the database and the vectors against the stored chunks; --repair fixes what it can')
+    .option('--repair', 'rebuild a damaged BM25 index, re-embed missing or damaged vectors, drop orphans')
+    .option('--json', 'print the report as JSON')
+    .action(async (opts, cmd: Command) => {
+      await withApp(cmd, async (app) => {
+        const { checkHealth, describeHealth, repair } = await import('./doctor.ts');
+        let report = await checkHealth(app);
+        if (opts.repair && !report.ok) {
+          for (const line of await repair(app, report)) err(`repaired: ${line}`);
+          report = await checkHealth(app);
+        }
+        if (opts.json) out(JSON.stringify(report));
+        else for (const line of describeHealth(report)) out(line);
+        if (!report.ok) process.exitCode = 1;
       });
     });
 

@@ -327,15 +327,16 @@ describe.skipIf(!haveModel)(
     });
 
     describe('stats', () => {
-      it('stats --json has exactly {papers, chunks, days, from, to, model}', async () => {
+      it('stats --json has exactly {papers, chunks, vectors, days, from, to, model}', async () => {
         const run = await cli(['--data-dir', shared, 'stats', '--json'], env);
         expect(run.code, run.stderr).toBe(0);
         expect(run.stdout.trim().split('\n')).toHaveLength(1);
         const s = JSON.parse(run.stdout) as Record<string, unknown>;
-        expect(Object.keys(s).sort()).toEqual(['chunks', 'days', 'from', 'model', 'papers', 'to']);
+        expect(Object.keys(s).sort()).toEqual(['chunks', 'days', 'from', 'model', 'papers', 'to', 'vectors']);
         expect(s).toEqual({
           papers: 8,
           chunks: summary(byRange).chunks,
+          vectors: summary(byRange).chunks,
           days: 7,
           from: '2025-03-03',
           to: '2025-03-11',
@@ -350,7 +351,15 @@ describe.skipIf(!haveModel)(
           cli(['stats'], { ...env, DATA_DIR: path.join(work, 'empty-data-2') }),
         ]);
         expect(json.code, json.stderr).toBe(0);
-        expect(JSON.parse(json.stdout)).toEqual({ papers: 0, chunks: 0, days: 0, from: null, to: null, model: null });
+        expect(JSON.parse(json.stdout)).toEqual({
+          papers: 0,
+          chunks: 0,
+          vectors: 0,
+          days: 0,
+          from: null,
+          to: null,
+          model: null,
+        });
         expect(existsSync(path.join(empty, 'digest.db'))).toBe(true);
         expect(text.stdout).toMatch(/empty.*ingest/);
       });

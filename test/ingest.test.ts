@@ -573,6 +573,7 @@ describe.skipIf(!haveModel)(
       expect(stats).toEqual({
         papers: total,
         chunks: expectedChunks,
+        vectors: expectedChunks,
         days: 24,
         from: '2025-06-02',
         to: [...corpus.keys()].at(-1),

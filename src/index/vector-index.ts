@@ -51,6 +51,7 @@ export class VectorIndex {
     private index: LocalIndex<VectorMeta>,
     private readonly items: Map<string, VectorMeta>,
     private readonly vectors: Map<string, Float32Array>,
+    private readonly damagedIds = new Set<string>(),
   ) {}
 
   static async open(dir: string): Promise<VectorIndex> {
@@ -87,11 +88,30 @@ export class VectorIndex {
     }
     const map = new Map<string, VectorMeta>();
     const vectors = new Map<string, Float32Array>();
+    // A vector that is not a list of finite numbers of the index's width (most items agree on it) is damaged:
+    // left out, so a search never reads it, and re-embedded by the next reconcile (ingest, doctor --repair).
+    const widths = new Map<number, number>();
+    for (const it of items)
+      if (Array.isArray(it.vector)) widths.set(it.vector.length, (widths.get(it.vector.length) ?? 0) + 1);
+    const dim = [...widths.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 0;
+    const damaged: string[] = [];
     for (const it of items) {
+      const v = it.vector as unknown;
+      const ok =
+        Array.isArray(v) && v.length === dim && dim > 0 && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+      if (!ok || !it.metadata || typeof it.metadata.p !== 'string') {
+        damaged.push(it.id);
+        continue;
+      }
       map.set(it.id, it.metadata);
-      vectors.set(it.id, Float32Array.from(it.vector));
+      vectors.set(it.id, Float32Array.from(v as number[]));
     }
-    return new VectorIndex(dir, index, map, vectors);
+    return new VectorIndex(dir, index, map, vectors, new Set(damaged));
+  }
+
+  /** Chunk ids whose stored vectors were damaged when the index was opened (left out until re-embedded). */
+  get damaged(): readonly string[] {
+    return [...this.damagedIds];
   }
 
   get size(): number {
@@ -112,6 +132,7 @@ export class VectorIndex {
       await this.index.upsertItem({ id: it.id, vector, metadata });
       this.items.set(it.id, metadata);
       this.vectors.set(it.id, Float32Array.from(vector));
+      this.damagedIds.delete(it.id);
       this.packed = undefined;
     }
     this.pending += items.length;
@@ -124,6 +145,7 @@ export class VectorIndex {
       await this.index.deleteItem(id);
       this.items.delete(id);
       this.vectors.delete(id);
+      this.damagedIds.delete(id);
       this.packed = undefined;
     }
     this.pending += ids.length;

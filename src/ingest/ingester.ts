@@ -91,7 +91,10 @@ export class Ingester {
         });
       }
     }
-    const orphans = [...this.vectors.entries()].filter(([id]) => !wanted.has(id)).map(([id]) => id);
+    // Vectors of chunks no longer stored, and damaged ones of no chunk (a damaged one of a chunk is re-embedded).
+    const orphans = [...[...this.vectors.entries()].map(([id]) => id), ...this.vectors.damaged].filter(
+      (id) => !wanted.has(id),
+    );
     await this.vectors.delete(orphans);
     await this.vectors.upsert(moved);
 

@@ -7,6 +7,7 @@ import { Cron } from 'croner';
 import type { Logger } from '../log.ts';
 import type { App } from '../app.ts';
 import { DailyFetcher } from '../ingest/daily-fetch.ts';
+import { backupDatabase } from '../store/backup.ts';
 import { HighlightsScheduler, type HighlightsPoster } from '../highlights/scheduler.ts';
 
 export interface SchedulesOptions {
@@ -85,6 +86,10 @@ export function startSchedules(o: SchedulesOptions): Schedules {
     recoverPosts = false;
     await scheduler.tick({ recover });
   });
+  const backup = guard('backup', async () => {
+    const file = await backupDatabase(app.db, app.config.dataDir, now());
+    if (file) log.info('backup.done', { file });
+  });
   const fetchAndPost = tracked(
     guard('fetch', async () => {
       await fetcher.run(); // each day's ingest resets the corpus statistics it changed (App.ingester)
@@ -93,12 +98,14 @@ export function startSchedules(o: SchedulesOptions): Schedules {
     }),
   );
   // Fetch first (catch-up), then post what is due; the bot answers commands meanwhile.
-  const started = fetchAndPost();
+  const started = tracked(backup)().then(fetchAndPost);
   const jobs = [
     new Cron(o.fetchCron ?? '*/30 * * * *', { timezone: 'UTC', protect: true }, fetchAndPost),
     // Every server's post time, whatever its time zone, falls on a minute: checking each minute posts on time
     // (and the check is a few SQLite reads when nothing is due).
     new Cron('* * * * *', { protect: true }, tracked(post)),
+    // A daily backup of the bot's state (at most one a day, the last 7 kept), and one at start if today has none.
+    new Cron('15 3 * * *', { timezone: 'UTC', protect: true }, tracked(backup)),
     // Retries of transient failures, and days a crash left pending.
     ...(o.deliver ? [new Cron('*/5 * * * *', { protect: true }, tracked(deliver))] : []),
   ];

@@ -1,8 +1,15 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { UserFacingError } from '../errors.ts';
 
 export type Db = Database.Database;
+
+/** The BM25 index, (re)built from the papers table whatever shape it had (a migration, and `doctor --repair`). */
+export const REBUILD_LEXICAL_INDEX = `DROP TABLE IF EXISTS papers_fts;
+   CREATE VIRTUAL TABLE papers_fts USING fts5(title, abstract, keywords, date UNINDEXED, tokenize = 'porter unicode61 remove_diacritics 2');
+   INSERT INTO papers_fts (rowid, title, abstract, keywords, date)
+     SELECT n, title, abstract, COALESCE((SELECT group_concat(value, ' ; ') FROM json_each(papers.ai_keywords)), ''), date FROM papers;`;
 
 /**
  * Schema migrations, applied in order; `PRAGMA user_version` records how many ran. Append, never edit:
@@ -115,10 +122,7 @@ const MIGRATIONS: string[] = [
    );`,
   // The lexical index keeps each paper's digest day (unindexed), so date-range searches filter inside FTS5
   // without a join. Rebuilt from the papers table, whatever shape it had.
-  `DROP TABLE IF EXISTS papers_fts;
-   CREATE VIRTUAL TABLE papers_fts USING fts5(title, abstract, keywords, date UNINDEXED, tokenize = 'porter unicode61 remove_diacritics 2');
-   INSERT INTO papers_fts (rowid, title, abstract, keywords, date)
-     SELECT n, title, abstract, COALESCE((SELECT group_concat(value, ' ; ') FROM json_each(papers.ai_keywords)), ''), date FROM papers;`,
+  REBUILD_LEXICAL_INDEX,
   // Subscription delivery as durable state: each complete digest day is queued before its fetch is recorded and
   // stays pending until every message of it is finished; a transient failure is retried later (status 'retry').
   `ALTER TABLE deliveries ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
@@ -131,9 +135,47 @@ const MIGRATIONS: string[] = [
    );`,
 ];
 
-/** Open (creating if needed) the bot's SQLite database and bring its schema up to date. */
-export function openDatabase(file: string): Db {
+/** The database is missing, empty or damaged; the message says what to do. */
+export class StorageError extends UserFacingError {
+  override name = 'StorageError';
+}
+
+/**
+ * Open (creating if needed) the bot's SQLite database and bring its schema up to date. With `expectExisting`
+ * (the vector index beside it holds chunks), a missing or empty file is refused instead of starting fresh: it
+ * would silently drop every setting, subscription and ledger. A damaged file is a clear error.
+ */
+export function openDatabase(file: string, opts: { expectExisting?: boolean } = {}): Db {
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+  if (opts.expectExisting && file !== ':memory:' && (!existsSync(file) || statSync(file).size === 0)) {
+    throw new StorageError(
+      `The database ${file} is ${existsSync(file) ? 'empty' : 'missing'}, but the vector index beside it holds papers: ` +
+        'starting fresh would lose every server setting, subscription and delivery record. Restore it from a backup ' +
+        `(${path.join(path.dirname(file), 'backups')}; see "Operations" in the README), or, to really start over, move the ` +
+        `vectors folder (${path.join(path.dirname(file), 'vectors')}) away.`,
+    );
+  }
+  let db: Db;
+  try {
+    db = openAndMigrate(file);
+  } catch (err) {
+    if (err instanceof StorageError) throw err;
+    const e = err as { code?: string; message?: string };
+    if (
+      /^SQLITE_(CORRUPT|NOTADB)/.test(e.code ?? '') ||
+      /malformed|not a database|vtable constructor failed/i.test(e.message ?? '')
+    ) {
+      throw new StorageError(
+        `The database ${file} is damaged (${e.message}). Stop the bot, then restore the latest backup from ` +
+          `${path.join(path.dirname(file), 'backups')} (see "Operations" in the README), or run \`npm run cli -- doctor\` to see what is wrong.`,
+      );
+    }
+    throw err;
+  }
+  return db;
+}
+
+function openAndMigrate(file: string): Db {
   const db = new Database(file);
   db.pragma('journal_mode = WAL'); // readers never block the writer; a crash rolls back cleanly
   db.pragma('synchronous = NORMAL');
