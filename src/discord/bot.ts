@@ -147,6 +147,17 @@ export function createBot(opts: BotOptions): Bot {
       await app.retriever();
       await context.asker();
       logger.info('warm', { ms: Math.round(performance.now() - t0) });
+      // A partial index answers with BM25 alone where vectors are missing: the operator should know.
+      const vectors = await app.vectors();
+      const chunks = app.store.stats().chunks;
+      if (vectors.size < chunks || vectors.damaged.length) {
+        logger.warn('index_partial', {
+          chunks,
+          vectors: vectors.size,
+          damaged: vectors.damaged.length,
+          hint: 'run `npm run cli -- doctor --repair` (or the next ingest) to embed the missing chunks',
+        });
+      }
     } catch (err) {
       logger.warn('warm_up_failed', {
         ...errorFields(err),

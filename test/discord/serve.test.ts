@@ -3,6 +3,8 @@
  * only through the environment (DISCORD_API_URL pointing at the emulator), stopped with SIGTERM.
  */
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DiscordEmulator, type Json } from './emulator.ts';
@@ -173,6 +175,11 @@ describe.skipIf(!haveModel)(
         expect(events).toEqual(expect.arrayContaining(['warm', 'ready', 'interaction', 'shutdown', 'stopped']));
         expect(child.lines().find((l) => l.event === 'shutdown')).toMatchObject({ signal: 'SIGTERM' });
         expect(child.stderr).not.toContain(TOKEN);
+        // Nor any file the bot keeps (database, lock, backups, vectors).
+        for (const f of readdirSync(corpus.dataDir, { recursive: true }) as string[]) {
+          const file = path.join(corpus.dataDir, f);
+          if (statSync(file).isFile()) expect(readFileSync(file).includes(TOKEN), f).toBe(false);
+        }
         expect(child.stderr).not.toContain(TOKEN.split('.')[2]);
         expect(emu.unknownRoutes).toEqual([]);
         expect(emu.internalErrors).toEqual([]);
