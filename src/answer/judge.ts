@@ -25,14 +25,8 @@ import type { Outcome } from './types.ts';
 import { calibrationFor, type Calibration } from './calibration.ts';
 import { contentTerms } from './question.ts';
 
-/** What the judge saw of one retrieved paper. */
-export interface Evidence {
-  coverage: number;
-  soft: number;
-  lift: number;
-  /** Probability that the paper answers the question, from the calibrated model. */
-  confidence: number;
-}
+/** What the judge saw of one retrieved paper, and the probability that it answers the question. */
+export type Evidence = Features & { confidence: number };
 
 export interface Judgement {
   outcome: Outcome;
