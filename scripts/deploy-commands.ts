@@ -5,7 +5,7 @@
  */
 import { REST, Routes, type RESTPutAPIApplicationCommandsResult } from 'discord.js';
 import { commands } from '../commands/index.ts';
-import { ConfigError, loadConfig, type Config } from '../src/config.ts';
+import { ConfigError, loadConfig, loadDotEnv, type Config } from '../src/config.ts';
 import { redact } from '../src/log.ts';
 
 export interface DeployResult {
@@ -40,6 +40,7 @@ export async function deployCommands(
 async function main(): Promise<number> {
   let token: string | undefined;
   try {
+    loadDotEnv();
     const config = loadConfig();
     token = config.discord.token;
     const r = await deployCommands(config);

@@ -7,7 +7,7 @@ import { DateInputError } from './dates.ts';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { App } from './app.ts';
 import Database from 'better-sqlite3';
-import { loadConfig } from './config.ts';
+import { loadConfig, loadDotEnv } from './config.ts';
 import { UserFacingError } from './errors.ts';
 import { formatSummary, runIngest, UsageError } from './cli/ingest.ts';
 import { runSearch } from './cli/search.ts';
@@ -240,6 +240,7 @@ export function buildProgram(): Command {
 /** Errors a person can act on are printed as one clear message; anything else keeps its stack. */
 export async function main(argv: string[]): Promise<number> {
   try {
+    loadDotEnv();
     await buildProgram().parseAsync(argv);
     return Number(process.exitCode ?? 0);
   } catch (e) {

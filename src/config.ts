@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { isTimeZone } from './dates.ts';
 import { UserFacingError } from './errors.ts';
 import path from 'node:path';
@@ -122,4 +123,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: { da
 
 function describe(v: unknown): string {
   return typeof v === 'string' ? ` (got "${v.length > 40 ? `${v.slice(0, 40)}…` : v}")` : '';
+}
+
+/**
+ * Reads `.env` from `dir` (the working directory) into the environment, if there is one; variables already set in
+ * the real environment win. Node's own parser (`process.loadEnvFile`).
+ */
+export function loadDotEnv(dir: string = process.cwd()): string | undefined {
+  const file = path.join(dir, '.env');
+  if (!existsSync(file)) return undefined;
+  try {
+    process.loadEnvFile(file);
+  } catch (err) {
+    throw new ConfigError(
+      `Could not read ${file}: ${(err as Error).message}. Fix it, or remove it to use the environment alone.`,
+    );
+  }
+  return file;
 }

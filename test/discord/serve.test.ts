@@ -189,5 +189,31 @@ describe.skipIf(!haveModel)(
         child.kill('SIGKILL');
       }
     }, 60_000);
+
+    it('npm start runs the bot, and a SIGTERM sent to npm (a process manager, docker stop) reaches its graceful shutdown', async () => {
+      const proc = spawn('npm', ['start', '--silent'], {
+        cwd: repoRoot,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const exited = once(proc, 'exit');
+      try {
+        const end = Date.now() + 30_000;
+        while (!stderr.includes('"event":"ready"') && Date.now() < end && proc.exitCode === null)
+          await new Promise((r) => setTimeout(r, 20));
+        expect(stderr).toContain('"event":"ready"');
+        proc.kill('SIGTERM'); // to npm itself, as `docker stop` signals PID 1
+        const [code] = (await Promise.race([exited, new Promise((r) => setTimeout(() => r(['hung']), 15_000))])) as [
+          unknown,
+        ];
+        expect(stderr).toMatch(/"event":"shutdown","signal":"SIGTERM"/);
+        expect(stderr).toContain('"event":"stopped"');
+        expect(code).toBe(0);
+      } finally {
+        proc.kill('SIGKILL');
+      }
+    }, 60_000);
   },
 );
