@@ -17,7 +17,7 @@ export async function execute(i: ChatInputCommandInteraction, ctx: BotContext): 
       ? 'extractive (quotes the abstracts; no language model)'
       : `${llm.provider}${llm.model ? `: ${llm.model}` : ''}`;
   await i.reply({
-    embeds: [aboutEmbed({ ...s, model: ctx.app.indexModel()?.model ?? null, answerer })],
+    embeds: [aboutEmbed({ ...s, model: ctx.app.indexModel()?.model ?? null, answerer }, ctx.commands)],
     flags: MessageFlags.Ephemeral,
     allowedMentions: NO_MENTIONS,
   });

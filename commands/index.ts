@@ -3,6 +3,7 @@ import type { BotCommand } from '../src/discord/command.ts';
 import * as about from './about.ts';
 import * as ask from './ask.ts';
 import * as digest from './digest.ts';
+import * as help from './help.ts';
 import * as highlights from './highlights.ts';
 import * as paper from './paper.ts';
 import * as search from './search.ts';
@@ -22,4 +23,5 @@ export const commands: BotCommand[] = [
   unsubscribe,
   subscriptions,
   highlights,
+  help,
 ];

@@ -78,6 +78,7 @@ export function createBot(opts: BotOptions): Bot {
   const context: BotContext = {
     app,
     logger,
+    commands: (opts.commands ?? allCommands).map((c) => ({ name: c.data.name, description: c.data.description })),
     asker: () => app.asker(),
     answerLimit: pLimit(cfg.maxConcurrentAnswers),
     askCooldown: new Cooldown(cfg.askCooldownSeconds),

@@ -21,6 +21,8 @@ import type { PageTimeouts } from './paginate.ts';
 export interface BotContext {
   app: App;
   logger: Logger;
+  /** The registered commands, in order, for /help and /about. */
+  commands: readonly { name: string; description: string }[];
   /** The answerer (built once, on first use). */
   asker(): Promise<Asker>;
   /** Caps concurrent answers; beyond the cap, questions wait (already deferred) in order. */

@@ -232,14 +232,15 @@ export interface AboutInfo extends StoreStats {
   answerer: string;
 }
 
-export function aboutEmbed(a: AboutInfo): APIEmbed {
+export function aboutEmbed(a: AboutInfo, commands: readonly { name: string }[]): APIEmbed {
   return buildEmbeds({
     title: 'About this bot',
     url: 'https://huggingface.co/papers',
     color: COLORS.list,
     description:
-      'I answer questions about the Hugging Face Daily Papers digest with numbered citations, and browse it: ' +
-      '`/ask`, `/search`, `/paper`, `/digest`, `/similar`.',
+      'I answer questions about the Hugging Face Daily Papers digest with numbered citations, post daily highlights ' +
+      `and tell you of new papers on your topics. Commands: ${commands.map((c) => `\`/${c.name}\``).join(', ')} ` +
+      '(`/help` says what each does).',
     fields: [
       { name: 'Papers', value: String(a.papers), inline: true },
       { name: 'Digest days', value: String(a.days), inline: true },
@@ -248,5 +249,15 @@ export function aboutEmbed(a: AboutInfo): APIEmbed {
       { name: 'Answerer', value: escapeText(a.answerer), inline: true },
       { name: 'Chunks indexed', value: String(a.chunks), inline: true },
     ],
+  })[0]!;
+}
+
+/** `/help`: every registered command with what it does, one line each. */
+export function helpEmbed(commands: readonly { name: string; description: string }[]): APIEmbed {
+  return buildEmbeds({
+    title: 'Commands',
+    color: COLORS.list,
+    description: commands.map((c) => `\`/${c.name}\`: ${escapeText(c.description)}`).join('\n'),
+    footer: plainText("Answers cite the digest's papers; when none answers, I say so and show the closest."),
   })[0]!;
 }

@@ -127,6 +127,17 @@ describe.skipIf(!haveModel)(
           'Embedding model': expect.stringContaining('potion-base-4M'),
           Answerer: expect.stringContaining('extractive'),
         });
+        // It names every registered command.
+        for (const name of COMMANDS) expect(cb.body.data.embeds[0].description).toContain(`\`/${name}\``);
+      });
+
+      it('/help lists every registered command with what it does, one line each, privately', async () => {
+        const it = h.emu.interact(h.emu.chatInput('help'));
+        const cb = await it.callback();
+        expect(cb.body.data.flags & MessageFlags.Ephemeral).toBe(MessageFlags.Ephemeral);
+        const lines = (cb.body.data.embeds[0].description as string).split('\n');
+        expect(lines.map((l) => /^`\/([a-z-]+)`: /.exec(l)?.[1])).toEqual(COMMANDS);
+        for (const c of h.emu.commands()) expect(lines).toContain(`\`/${c.name}\`: ${c.description}`);
       });
     });
 
