@@ -100,7 +100,7 @@ export function buildProgram(): Command {
           out('The index is empty. Add papers with: npm run cli -- ingest --from <folder> | --since YYYY-MM-DD');
         else
           out(
-            `${s.papers} papers, ${s.chunks} chunks, ${s.days} digest days (${s.from} to ${s.to}); model ${model ?? 'none yet'}`,
+            `${s.papers} paper${s.papers === 1 ? '' : 's'}, ${s.chunks} chunk${s.chunks === 1 ? '' : 's'}, ${s.days} digest day${s.days === 1 ? '' : 's'} (${s.from} to ${s.to}); model ${model ?? 'none yet'}`,
           );
         // A partial index searches with BM25 alone where vectors are missing: say so.
         if (vectors < s.chunks)
@@ -212,7 +212,7 @@ export function buildProgram(): Command {
   subscriptions
     .command('add')
     .description('make a user follow a topic (plain words, keyword:"phrase" or author:"Name")')
-    .requiredOption('--user <id>', 'Discord user id')
+    .requiredOption('--user <id>', 'Discord user id (17-20 digits)', discordId)
     .requiredOption('--topic <text>', 'the topic')
     .action(async (opts, cmd: Command) => {
       await withApp(cmd, async (app) => runSubscriptionsAdd(app, opts, out));
@@ -220,7 +220,7 @@ export function buildProgram(): Command {
   subscriptions
     .command('remove')
     .description('make a user stop following a topic')
-    .requiredOption('--user <id>', 'Discord user id')
+    .requiredOption('--user <id>', 'Discord user id (17-20 digits)', discordId)
     .requiredOption('--topic <text>', 'the topic')
     .action(async (opts, cmd: Command) => {
       await withApp(cmd, async (app) => runSubscriptionsRemove(app, opts, out));
@@ -228,13 +228,22 @@ export function buildProgram(): Command {
   subscriptions
     .command('list')
     .description("every subscription, or one user's")
-    .option('--user <id>', 'only this user')
+    .option('--user <id>', 'only this user (a Discord user id)', discordId)
     .option('--json', 'one JSON line per user: {"user","paused","delivery","guild","dmClosed","topics"}')
     .action(async (opts, cmd: Command) => {
       await withApp(cmd, async (app) => runSubscriptionsList(app, opts, out));
     });
 
   return program;
+}
+
+/** A Discord user id as typed; anything else is refused with where to find one. */
+function discordId(value: string): string {
+  if (!/^\d{17,20}$/.test(value.trim()))
+    throw new InvalidArgumentError(
+      'a Discord user id is 17-20 digits (Discord, Developer Mode: right-click the user, Copy User ID).',
+    );
+  return value.trim();
 }
 
 /** Errors a person can act on are printed as one clear message; anything else keeps its stack. */

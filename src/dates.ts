@@ -81,6 +81,22 @@ export function resolveDay(input: string, what: string, now: Date = new Date()):
   if (v === 'yesterday') return addDays(today, -1);
   const ago = /^(\d{1,4})d$/.exec(v);
   if (ago) return addDays(today, -Number(ago[1]));
-  assertDate(input.trim(), what);
+  if (!isValidDate(input.trim())) {
+    throw new DateInputError(
+      `Invalid ${what} ${JSON.stringify(input)}: use YYYY-MM-DD (e.g. 2025-09-30), today, yesterday or Nd (N days ago, e.g. 7d).`,
+    );
+  }
   return input.trim();
+}
+
+/** A `--since`/`--until` pair as typed; a reversed range is an error rather than silently empty. */
+export function resolveRange(
+  since: string | undefined,
+  until: string | undefined,
+  now: Date = new Date(),
+): { since?: string; until?: string } {
+  const s = since ? resolveDay(since, '--since', now) : undefined;
+  const u = until ? resolveDay(until, '--until', now) : undefined;
+  if (s && u && s > u) throw new DateInputError(`The range is reversed: --since ${s} is after --until ${u}.`);
+  return { ...(s ? { since: s } : {}), ...(u ? { until: u } : {}) };
 }

@@ -453,6 +453,8 @@ describe.skipIf(!haveModel)(
         );
         expect(run.code, run.stderr).toBe(0);
         expect(JSON.parse(run.stdout)).toEqual({ query: 'anything at all', results: [] });
+        const text = await cli(['--data-dir', path.join(work, 'empty-search'), 'search', 'anything at all'], env);
+        expect(text.stdout.trim()).toMatch(/^The index is empty: add papers first/);
       });
     });
 
@@ -476,6 +478,18 @@ describe.skipIf(!haveModel)(
         ['search --k 0', ['search', 'x', '--k', '0'], /--k must be a whole number from 1 to 100/],
         ['search with a bad --until', ['search', 'x', '--until', '2025-13-01'], /"2025-13-01".*YYYY-MM-DD/],
         ['--batch without --json', ['search', '--batch', 'package.json'], /add --json/],
+        ['an empty question', ['ask', ''], /the question is empty: ask "which papers/],
+        ['--date tomorrow', ['ingest', '--date', 'tomorrow'], /"tomorrow": use YYYY-MM-DD .*today, yesterday or Nd/],
+        [
+          'a reversed --since/--until for search',
+          ['search', 'x', '--since', '2025-03-10', '--until', '2025-03-03'],
+          /reversed: --since 2025-03-10 is after --until 2025-03-03/,
+        ],
+        [
+          '--user that is no Discord id',
+          ['subscriptions', 'list', '--user', 'abc'],
+          /a Discord user id is 17-20 digits/,
+        ],
       ];
 
       // All cases run at once (each is a process start), against the emulator: the tests below check the results.

@@ -1,4 +1,4 @@
-import { resolveDay } from '../dates.ts';
+import { resolveRange } from '../dates.ts';
 import type { App } from '../app.ts';
 import type { Answer } from '../answer/types.ts';
 import { arxivUrl, paperUrl } from '../sources/normalize.ts';
@@ -71,11 +71,12 @@ export async function runAsk(
   opts: AskCliOptions,
   out: (s: string) => void,
 ): Promise<void> {
+  if (question !== undefined && !question.trim() && !opts.batch)
+    throw new UsageError('the question is empty: ask "which papers make LLM decoding faster?"');
   if (!!question === !!opts.batch)
     throw new UsageError('ask needs a QUESTION or --batch FILE (one question a line), not both');
   if (opts.batch && !opts.json) throw new UsageError('--batch prints JSON lines; add --json');
-  const since = opts.since ? resolveDay(opts.since, '--since') : undefined;
-  const until = opts.until ? resolveDay(opts.until, '--until') : undefined;
+  const { since, until } = resolveRange(opts.since, opts.until);
   const questions = opts.batch ? await readBatchFile(opts.batch) : [question!];
   const asker = await app.asker();
   for (const q of questions) {

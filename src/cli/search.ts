@@ -1,4 +1,4 @@
-import { resolveDay } from '../dates.ts';
+import { resolveRange } from '../dates.ts';
 import type { App } from '../app.ts';
 import { paperUrl } from '../sources/normalize.ts';
 
@@ -33,7 +33,9 @@ export function toSearchJson(query: string, hits: Hit[]): SearchJson {
   };
 }
 
-function formatText(query: string, hits: Hit[]): string {
+function formatText(query: string, hits: Hit[], papers: number): string {
+  if (!papers)
+    return 'The index is empty: add papers first with `npm run cli -- ingest --from <folder>` or `--since 7d`.';
   if (!hits.length) return `No papers match "${query}".`;
   return hits
     .map(
@@ -49,8 +51,7 @@ export async function runSearch(
   opts: SearchCliOptions,
   out: (s: string) => void,
 ): Promise<void> {
-  const since = opts.since && resolveDay(opts.since, '--since');
-  const until = opts.until && resolveDay(opts.until, '--until');
+  const { since, until } = resolveRange(opts.since, opts.until);
   if (!Number.isInteger(opts.k) || opts.k < 1 || opts.k > 100)
     throw new UsageError('--k must be a whole number from 1 to 100');
   if (!!query === !!opts.batch)
@@ -58,8 +59,9 @@ export async function runSearch(
   if (opts.batch && !opts.json) throw new UsageError('--batch prints JSON lines; add --json');
   const queries = opts.batch ? await readBatchFile(opts.batch) : [query!];
   const retriever = await app.retriever();
+  const papers = app.store.stats().papers;
   for (const q of queries) {
     const hits = await retriever.search(q, { k: opts.k, since, until });
-    out(opts.json ? JSON.stringify(toSearchJson(q, hits)) : formatText(q, hits));
+    out(opts.json ? JSON.stringify(toSearchJson(q, hits)) : formatText(q, hits, papers));
   }
 }

@@ -181,18 +181,25 @@ function openAndMigrate(file: string): Db {
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > MIGRATIONS.length) {
-    db.close();
-    throw new Error(
-      `${file} was written by a newer version of this bot (schema ${version}, this one knows ${MIGRATIONS.length}). Update the bot.`,
-    );
-  }
-  for (let v = version; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
+  // Migrations run under the write lock, the version read again inside it: two processes opening a new data dir
+  // at once (a CLI command beside a starting bot) wait for each other instead of both creating the tables.
+  const migrate = db.transaction(() => {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > MIGRATIONS.length) {
+      throw new StorageError(
+        `${file} was written by a newer version of this bot (schema ${version}, this one knows ${MIGRATIONS.length}). Update the bot.`,
+      );
+    }
+    for (let v = version; v < MIGRATIONS.length; v++) {
       db.exec(MIGRATIONS[v]!);
       db.pragma(`user_version = ${v + 1}`);
-    })();
+    }
+  });
+  try {
+    migrate.immediate();
+  } catch (err) {
+    db.close();
+    throw err;
   }
   return db;
 }
