@@ -26,7 +26,7 @@ function paperEntry(n: number, pp: PlannedPaper): string {
   const p = pp.paper;
   const topics = pp.topics
     .slice(0, TOPICS_PER_PAPER)
-    .map((t) => `↳ **${escapeText(t.topic)}**: ${escapeText(t.reason)}`);
+    .map((t) => `↳ matched your topic **${escapeText(t.topic)}**: ${escapeText(t.why)}`);
   const more = pp.topics.length - TOPICS_PER_PAPER;
   if (more > 0) topics.push(`↳ and ${more} more of your topics`);
   return [`**${n}.** ${maskedLink(truncate(p.title, 200), paperUrl(p))}`, paperMeta(p), ...topics].join('\n');

@@ -7,7 +7,7 @@ import type { PaperStore } from '../store/paper-store.ts';
 import type { DeliveryLedger } from '../store/delivery-ledger.ts';
 import type { DeliveryTarget, SubscriptionStore } from '../store/subscription-store.ts';
 import type { Paper } from '../types.ts';
-import type { TopicMatcher } from './matcher.ts';
+import type { TopicMatch, TopicMatcher } from './matcher.ts';
 import { TopicError, type Topic } from './topic.ts';
 
 /** One topic a paper matched, with why. */
@@ -15,6 +15,9 @@ export interface TopicReason {
   /** The topic as the user wrote it. */
   topic: string;
   score: number;
+  /** For people, in words: `mentions "a", "b"`, `close in meaning`, `by Jane Doe`. */
+  why: string;
+  /** The matcher's own line, with its scores (the CLI shows it; people in Discord get `why`). */
   reason: string;
 }
 
@@ -93,7 +96,7 @@ export async function planNotifications(
         if (!pp) byPaper.set(m.paper.id, (pp = { paper: m.paper, topics: [] }));
         // The user's own wording of the topic; a topic written twice differently is listed once.
         if (!pp.topics.some((x) => x.topic === t.text))
-          pp.topics.push({ topic: t.text, score: m.score, reason: m.reason });
+          pp.topics.push({ topic: t.text, score: m.score, why: inWords(m), reason: m.reason });
       }
     }
     if (!byPaper.size) return;
@@ -108,4 +111,12 @@ export async function planNotifications(
     out.push({ userId: s.userId, day, target: s.target, papers: list });
   });
   return out;
+}
+
+/** Why a paper matched, in words a subscriber reads (no scores). */
+function inWords(m: TopicMatch): string {
+  const confirmed = m.reason.endsWith('confirmed by the language model') ? ', confirmed by the language model' : '';
+  if (m.reason.startsWith('author ')) return `by ${m.matched[0] ?? m.reason.slice(7)}`;
+  if (m.matched.length) return `it mentions ${m.matched.map((w) => `"${w}"`).join(', ')}${confirmed}`;
+  return `close in meaning to it${confirmed}`;
 }

@@ -93,6 +93,7 @@ describe('the subscription message', () => {
       topics: Array.from({ length: 5 }, (_, t) => ({
         topic: `topic ${t} `.repeat(10).trim(),
         score: 1 - t / 10,
+        why: 'it mentions "topic"',
         reason: 'similarity 0.50, matched "topic"',
       })),
     }));
@@ -329,8 +330,10 @@ describe.skipIf(!haveModel)(`topic subscriptions in Discord (${SKIP_REASON})`, (
         `^\\*\\*1\\.\\*\\* \\[Speculative Decoding with Tiny Draft Models for Faster Chat Inference\\]\\(https://huggingface\\.co/papers/${spec.id.replace('.', '\\.')}\\)\n${day} · ▲ 20`,
       ),
     );
-    expect(desc).toMatch(/↳ \*\*author:"Jane Doe"\*\*: author Jane Doe/);
-    expect(desc).toMatch(/↳ \*\*speculative decoding\*\*: similarity \d\.\d\d, matched "speculative decoding"/);
+    // Why, in words: no internal scores.
+    expect(desc).toMatch(/↳ matched your topic \*\*author:"Jane Doe"\*\*: by Jane Doe/);
+    expect(desc).toMatch(/↳ matched your topic \*\*speculative decoding\*\*: it mentions "speculative decoding"/);
+    expect(desc).not.toMatch(/similarity|profile \d/);
     expect(desc).toMatch(
       new RegExp(
         `\\*\\*2\\.\\*\\* \\[Sorting Spreadsheets: A Benchmark for Question Answering over Tables\\]\\(https://huggingface\\.co/papers/${tables.id.replace('.', '\\.')}\\)`,
@@ -341,7 +344,7 @@ describe.skipIf(!haveModel)(`topic subscriptions in Discord (${SKIP_REASON})`, (
 
     expect(dms(bob)).toHaveLength(1);
     expect(dms(bob)[0]!.embeds[0]!.description).toMatch(
-      /^\*\*1\.\*\* \[Forecasting Monsoon Rainfall[^\n]*\n[^\n]*\n↳ \*\*weather forecasting\*\*: similarity \d\.\d\d, matched "weather forecasting"$/,
+      /^\*\*1\.\*\* \[Forecasting Monsoon Rainfall[^\n]*\n[^\n]*\n↳ matched your topic \*\*weather forecasting\*\*: it mentions "weather forecasting"$/,
     );
     expect(h.emu.dmChannelOf(carol.id)).toBeUndefined();
 
