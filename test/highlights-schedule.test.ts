@@ -1,3 +1,5 @@
+import { dayThemes } from '../src/highlights/build.ts';
+import type { Paper } from '../src/types.ts';
 import { describe, expect, it } from 'vitest';
 import { completionOf, dueDays, firstPostAtOrAfter } from '../src/highlights/scheduler.ts';
 import { openDatabase } from '../src/store/database.ts';
@@ -107,5 +109,37 @@ describe('the post ledger', () => {
     expect(store.enabledGuilds()).toEqual([]);
     const again = store.setSettings(base, new Date('2026-03-20T00:00:00Z'));
     expect(again.createdAt).toBe('2026-03-20T00:00:00.000Z');
+  });
+});
+
+describe('dayThemes', () => {
+  const paper = (id: string, title: string, aiKeywords?: string[]): Paper => ({
+    id,
+    date: '2025-11-03',
+    title,
+    abstract: 'An abstract.',
+    authors: [],
+    upvotes: 1,
+    comments: 0,
+    ...(aiKeywords ? { aiKeywords } : {}),
+  });
+
+  it('derives themes from the titles of papers HF gave no keywords', () => {
+    const themes = dayThemes([
+      paper('1', 'Scaling Video Generation: A Study of Diffusion Transformers'),
+      paper('2', 'Faster Video Generation with Sparse Attention'),
+      paper('3', 'Diffusion Transformers for Medical Images'),
+      paper('4', 'A Benchmark for Web Agents'),
+    ]);
+    expect(themes).toEqual(expect.arrayContaining(['video generation', 'diffusion transformer']));
+    expect(themes).not.toContain('a');
+  });
+
+  it('prefers HF keywords where a paper has them', () => {
+    const themes = dayThemes([
+      paper('1', 'Untitled One', ['speculative decoding']),
+      paper('2', 'Untitled Two', ['speculative decoding', 'draft model']),
+    ]);
+    expect(themes).toEqual(['speculative decoding']);
   });
 });

@@ -2,6 +2,7 @@ import type { VectorIndex } from '../index/vector-index.ts';
 import { dot } from '../vector-math.ts';
 import type { PaperStore } from '../store/paper-store.ts';
 import { paperUrl } from '../sources/normalize.ts';
+import { queryTerms } from '../index/lexical-query.ts';
 import { summaryLine } from '../sentences.ts';
 import type { Paper } from '../types.ts';
 
@@ -33,14 +34,27 @@ const GENERIC = new Set(
 );
 
 /**
- * The day's themes: HF keyword phrases, and the words and word pairs inside them, counted once per paper;
- * the topics most papers share come first, a longer phrase beating the words it contains.
+ * A paper's keyword phrases: HF's, or, for the papers HF gave none (most older days), the content words of each
+ * part of its title ("Scaling Video Generation: A Study of ..." gives "scaling video generation", "study").
+ */
+function keywordsOf(p: Paper): string[] {
+  if (p.aiKeywords?.length) return p.aiKeywords;
+  return p.title
+    .split(/[:;,?!()]|\s[-–—]\s|\s(?:for|with|via|and|in|on|of|from|to|by|through|using)\s/i)
+    .map((part) => queryTerms(part).join(' '))
+    .filter(Boolean);
+}
+
+/**
+ * The day's themes: keyword phrases (HF's, or from the titles when HF gave none), and the words and word pairs
+ * inside them, counted once per paper; the topics most papers share come first, a longer phrase beating the words
+ * it contains.
  */
 export function dayThemes(papers: Paper[], count = THEMES): string[] {
   const freq = new Map<string, number>();
   for (const p of papers) {
     const grams = new Set<string>();
-    for (const k of p.aiKeywords ?? []) {
+    for (const k of keywordsOf(p)) {
       const ws = (
         k
           .toLowerCase()
