@@ -425,3 +425,25 @@ function seconds(ms: number): string {
 function asError(reason: unknown): Error {
   return reason instanceof Error ? reason : new Error(String(reason ?? 'Aborted'));
 }
+
+/**
+ * Consecutive failures of a run of requests (one per digest day) that look like the host being down or overloaded:
+ * a network error, a 429 or a 5xx after their retries. From `limit` in a row the run should give up early (and
+ * say so); a success, or a failure of that one request only (a 404, bad JSON), resets the count.
+ */
+export class OutageCounter {
+  private run = 0;
+
+  constructor(private readonly limit = 2) {}
+
+  succeeded(): void {
+    this.run = 0;
+  }
+
+  /** Count a failure; true when the run should stop. */
+  failed(err: unknown): boolean {
+    const down = err instanceof NetworkError || (err instanceof HttpError && (err.status === 429 || err.status >= 500));
+    this.run = down ? this.run + 1 : 0;
+    return this.run >= this.limit;
+  }
+}

@@ -2,6 +2,7 @@
  * The real CLI (`node --import tsx src/cli.ts`, what `npm run cli` runs) as a child process, against an HfEmulator
  * serving synthetic digest days on 127.0.0.1. One data folder is ingested once and shared by the read-only tests.
  */
+import type { IngestSummary } from '../src/ingest/ingester.ts';
 import { repoRoot, staticDir, haveModel } from './helpers/shared.ts';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -98,14 +99,7 @@ function spawnCli(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
   });
 }
 
-function summary(run: Run): {
-  added: number;
-  updated: number;
-  unchanged: number;
-  skipped: number;
-  embedded: number;
-  chunks: number;
-} {
+function summary(run: Run): Pick<IngestSummary, 'added' | 'updated' | 'unchanged' | 'skipped' | 'embedded' | 'chunks'> {
   const lines = run.stdout.trim().split('\n');
   expect(lines, run.stdout).toHaveLength(1);
   const m = SUMMARY.exec(lines[0]!);

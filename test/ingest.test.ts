@@ -14,19 +14,15 @@ import { listApiFiles, readApiFile, type SourceBatch } from '../src/sources/file
 
 import { paperFromApiEntry } from '../src/sources/normalize.ts';
 import { HfEmulator } from './helpers/hf-emulator.ts';
-import { generateCorpus, longAbstract, newEntry, TOPICS, writeDays, type TopicKey } from './helpers/synthetic-days.ts';
-
-/** Days of the hand-written topic papers: Monday 3 to Tuesday 11 March 2025 (the weekend between is empty). */
-const TOPIC_DAYS: Record<TopicKey, string> = {
-  draft: '2025-03-03',
-  protein: '2025-03-03',
-  grasp: '2025-03-04',
-  weather: '2025-03-05',
-  music: '2025-03-06',
-  tumor: '2025-03-07',
-  speech: '2025-03-10',
-  code: '2025-03-11',
-};
+import {
+  generateCorpus,
+  longAbstract,
+  newEntry,
+  TOPIC_DAYS,
+  TOPICS,
+  writeDays,
+  type TopicKey,
+} from './helpers/synthetic-days.ts';
 
 const PARAPHRASES: [TopicKey, string][] = [
   ['draft', 'make a big chatbot reply quicker by letting a little helper network guess the next words'],

@@ -8,7 +8,7 @@ import { ftsMatchExpression } from '../src/index/lexical-query.ts';
 import { openDatabase, type Db } from '../src/store/database.ts';
 import { PaperStore } from '../src/store/paper-store.ts';
 import type { Paper } from '../src/types.ts';
-import { longAbstract, TOPICS, type TopicKey } from './helpers/synthetic-days.ts';
+import { longAbstract, TOPICS, type TopicKey, topicPaper } from './helpers/synthetic-days.ts';
 
 let work: string;
 let dbFile: string;
@@ -26,20 +26,7 @@ afterEach(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-function paper(key: TopicKey, date: string, extra: Partial<Paper> = {}): Paper {
-  const t = TOPICS[key];
-  return {
-    id: t.id,
-    date,
-    title: t.title,
-    abstract: t.abstract,
-    authors: ['Ada Example'],
-    upvotes: 1,
-    comments: 0,
-    aiKeywords: t.keywords,
-    ...extra,
-  };
-}
+const paper = topicPaper;
 
 const ALL = (date = '2025-03-03'): Paper[] => (Object.keys(TOPICS) as TopicKey[]).map((k) => paper(k, date));
 

@@ -25,24 +25,10 @@ import { DeliveryLedger, RETRY_DELAYS_MS } from '../src/store/delivery-ledger.ts
 import { FakeListChatModel } from '@langchain/core/utils/testing';
 import { GenerativeAnswerer } from '../src/answer/generative.ts';
 import { conjuncts, MAX_TOPIC_LENGTH, parseTopic, TopicError, topicKey } from '../src/subscriptions/topic.ts';
-import type { Paper } from '../src/types.ts';
 import { HashEmbeddings } from './helpers/hash-embeddings.ts';
-import { TOPICS, type TopicKey } from './helpers/synthetic-days.ts';
+import { TOPICS, type TopicKey, topicPaper } from './helpers/synthetic-days.ts';
 
-function paper(key: TopicKey, date: string, extra: Partial<Paper> = {}): Paper {
-  const t = TOPICS[key];
-  return {
-    id: t.id,
-    date,
-    title: t.title,
-    abstract: t.abstract,
-    authors: ['Ada Example'],
-    upvotes: 1,
-    comments: 0,
-    aiKeywords: t.keywords,
-    ...extra,
-  };
-}
+const paper = topicPaper;
 
 // -------------------------------------------------------------------------------------------------------------
 describe('parseTopic', () => {

@@ -13,7 +13,7 @@
  * - borderlineAt: where a configured chat model may be asked (see below).
  */
 import type { App } from '../../src/app.ts';
-import { confidence, FEATURES, isRelated, type Features } from '../../src/answer/judge.ts';
+import { answeringIndexes, confidence, FEATURES, isRelated, type Features } from '../../src/answer/judge.ts';
 import type { Calibration } from '../../src/answer/calibration.ts';
 import { contentTerms, cleanQuestion } from '../../src/answer/question.ts';
 import { loadAskCases, shouldAnswer, type AskCase } from './ask-set.ts';
@@ -79,12 +79,13 @@ export function fitLogistic(
 }
 
 /** The judge's outcome for a question's rows under a calibration, and whether it cites a relevant paper. */
-function outcomeOf(r: Row, c: Calibration): { answered: boolean; good: boolean; best: number } {
-  if (r.terms < 2 || !r.feats.some((f) => isRelated(f, c))) return { answered: false, good: false, best: 0 };
-  const conf = r.feats.map((f) => confidence(f, c));
-  const best = Math.max(...conf);
-  const cited = r.feats.filter((_, i) => conf[i]! >= c.answerAt && conf[i]! >= 0.75 * best);
-  return { answered: cited.length > 0, good: cited.some((f) => f.relevant), best };
+function outcomeOf(r: Row, c: Calibration): { answered: boolean; good: boolean } {
+  if (r.terms < 2 || !r.feats.some((f) => isRelated(f, c))) return { answered: false, good: false };
+  const cited = answeringIndexes(
+    r.feats.map((f) => ({ ...f, confidence: confidence(f, c) })),
+    c,
+  ).map((i) => r.feats[i]!);
+  return { answered: cited.length > 0, good: cited.some((f) => f.relevant) };
 }
 
 export async function calibrate(app: App, base: Calibration): Promise<Calibration> {

@@ -108,6 +108,15 @@ export const FEATURES = ['coverage', 'soft', 'lift', 'margin', 'domain', 'first'
 
 export type FeatureName = (typeof FEATURES)[number];
 
+/**
+ * Which papers an answer may cite (indexes into `evidence`): related, confident enough, and not far behind the
+ * best. The judge and the calibration script decide with this one rule.
+ */
+export function answeringIndexes(evidence: readonly Evidence[], c: Calibration): number[] {
+  const best = Math.max(0, ...evidence.map((e) => e.confidence));
+  return evidence.flatMap((e, i) => (e.confidence >= c.answerAt && e.confidence >= CITE_RELATIVE * best ? [i] : []));
+}
+
 export function confidence(f: Features, c: Calibration): number {
   // Nothing unrelated is answered, whatever the words: trivia sharing one rare word with a paper.
   if (!isRelated(f, c)) return 0;
@@ -212,9 +221,8 @@ export class RelevanceJudge {
     const base = { evidence, best, calibration: c.model };
     const related = evidence.some((e) => isRelated(e, c));
     if (!terms || !considered.length || !related) return { ...base, outcome: 'none', answering: [], borderline: false };
-    const answering = considered.filter(
-      (_, i) => evidence[i]!.confidence >= c.answerAt && evidence[i]!.confidence >= CITE_RELATIVE * best,
-    );
+    const cite = new Set(answeringIndexes(evidence, c));
+    const answering = considered.filter((_, i) => cite.has(i));
     // One word names a subject but asks nothing of it, unless it is asked about ("what is GRPO?").
     const asks = terms >= 2 || ASKS_ABOUT.test(opts.asked ?? question);
     if (answering.length && asks) return { ...base, outcome: 'answer', answering, borderline: false };

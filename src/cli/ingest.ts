@@ -2,7 +2,7 @@ import { daysInRange, resolveDay, todayUtc } from '../dates.ts';
 import { UserFacingError } from '../errors.ts';
 import type { App } from '../app.ts';
 import type { IngestRun, IngestSummary } from '../ingest/ingester.ts';
-import { HttpError, NetworkError } from '../http.ts';
+import { OutageCounter } from '../http.ts';
 import { papersFromApiResponse } from '../sources/files.ts';
 import { embedProgressBar } from './progress.ts';
 
@@ -27,20 +27,17 @@ const log = (s: string) => process.stderr.write(`${s}\n`);
 /** Fetch days from the live API; each day is stored as soon as it arrives, so an interruption keeps them. */
 async function fetchDays(app: App, run: IngestRun, days: string[], failures: string[]): Promise<void> {
   const api = app.hfApi({ onRetry: log, onTruncated: (m) => log(`warning: ${m}`) });
-  let unreachable = 0; // days in a row that failed as if the API were down
+  const outage = new OutageCounter();
   for (const [i, day] of days.entries()) {
     log(`fetching ${day} (${i + 1}/${days.length})`);
     try {
       const entries = await api.fetchDay(day);
       const batch = papersFromApiResponse(`${app.config.hf.endpoint}/api/daily_papers?date=${day}`, entries, day);
       run.add(batch);
-      unreachable = 0;
+      outage.succeeded();
     } catch (err) {
       failures.push(`${day}: ${(err as Error).message}`); // skipped and named; the other days go on
-      const down =
-        err instanceof NetworkError || (err instanceof HttpError && (err.status === 429 || err.status >= 500));
-      unreachable = down ? unreachable + 1 : 0;
-      if (unreachable >= 2 && i < days.length - 1) {
+      if (outage.failed(err) && i < days.length - 1) {
         failures.push(
           `the HF API looks down: not trying ${days.length - i - 1} more day(s) (${days[i + 1]} to ${days.at(-1)}); run the ingest again later`,
         );

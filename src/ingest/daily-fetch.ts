@@ -1,6 +1,6 @@
 import { addDays } from '../dates.ts';
 import type { Logger } from '../log.ts';
-import { HttpError, NetworkError } from '../http.ts';
+import { OutageCounter } from '../http.ts';
 import { papersFromApiResponse } from '../sources/files.ts';
 import type { HfDailyPapersApi } from '../sources/hf-api.ts';
 import type { FetchRunStore } from '../store/fetch-run-store.ts';
@@ -66,7 +66,7 @@ export class DailyFetcher {
     const outcomes: FetchOutcome[] = [];
     const ingester = await this.deps.ingester();
     const days = this.daysToFetch(this.deps.now());
-    let unreachable = 0; // days in a row that failed as if the API were down
+    const outage = new OutageCounter();
     for (const [i, day] of days.entries()) {
       const startedAt = this.deps.now();
       const id = runs.startRun(day, startedAt);
@@ -78,7 +78,7 @@ export class DailyFetcher {
         if (completionOf(day) <= startedAt) await this.deps.onDayComplete?.(day);
         runs.finishRun(id, { fetched: entries.length, added: s.added, updated: s.updated }, this.deps.now());
         outcomes.push({ day, fetched: entries.length, added: s.added, updated: s.updated });
-        unreachable = 0;
+        outage.succeeded();
         if (s.added || s.updated)
           log.info('fetch.ingested', { day, fetched: entries.length, added: s.added, updated: s.updated });
       } catch (err) {
@@ -87,12 +87,9 @@ export class DailyFetcher {
         outcomes.push({ day, fetched: 0, added: 0, updated: 0, error: message });
         // One bad day is skipped and named; the others are still fetched.
         log.warn('fetch.failed', { day, error: message });
-        const down =
-          err instanceof NetworkError || (err instanceof HttpError && (err.status === 429 || err.status >= 500));
-        unreachable = down ? unreachable + 1 : 0;
         // Two days in a row failing as an outage does, with nothing fetched between: the API is down. Give up
         // early, in one line, instead of waiting out every day's retries; the next run tries again.
-        if (unreachable >= 2 && i < days.length - 1) {
+        if (outage.failed(err) && i < days.length - 1) {
           const rest = days.slice(i + 1);
           log.warn('fetch.outage', {
             error: message,

@@ -16,6 +16,7 @@ import { deployCommands } from '../../scripts/deploy-commands.ts';
 import {
   generateCorpus,
   newEntry,
+  TOPIC_DAYS,
   TOPICS,
   writeDays,
   type SynthPaper,
@@ -29,16 +30,7 @@ export { haveModel, repoRoot, SKIP_REASON } from '../helpers/shared.ts';
 export { staticModelDir };
 
 export const LATEST_DAY = '2025-03-11';
-export const TOPIC_DAYS: Record<TopicKey, string> = {
-  draft: '2025-03-03',
-  protein: '2025-03-03',
-  grasp: '2025-03-04',
-  weather: '2025-03-05',
-  music: '2025-03-06',
-  tumor: '2025-03-07',
-  speech: '2025-03-10',
-  code: LATEST_DAY,
-};
+export { TOPIC_DAYS };
 
 /** A made-up paper whose text tries everything that must not work in Discord. */
 export const HOSTILE: SynthPaper = {

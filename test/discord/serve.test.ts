@@ -143,6 +143,7 @@ describe.skipIf(!haveModel)(
 
         // A second serve on the same data dir refuses, with one clear line, before it connects to anything.
         const gatewayCalls = emu.requestsMatching({ method: 'GET', path: '/gateway/bot' }).length;
+        expect(gatewayCalls).toBeGreaterThan(0); // the first serve's: the count below is a real one
         const second = run(['src/cli.ts', 'serve'], env);
         expect(await second.exited).toBe(1);
         expect(second.stderr.trim()).toMatch(

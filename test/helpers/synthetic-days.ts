@@ -1,3 +1,4 @@
+import type { Paper } from '../../src/types.ts';
 /**
  * Synthetic Daily Papers data for tests: entries in the API's shapes (the 2024 one and the current one), a small
  * hand-written corpus with clearly separated topics (for ranking checks), and a seeded generator for large corpora.
@@ -315,4 +316,32 @@ export function generateCorpus(opts: {
     out.set(day, entries);
   }
   return out;
+}
+
+/** Days of the hand-written topic papers: Monday 3 to Tuesday 11 March 2025 (the weekend between is empty). */
+export const TOPIC_DAYS: Record<TopicKey, string> = {
+  draft: '2025-03-03',
+  protein: '2025-03-03',
+  grasp: '2025-03-04',
+  weather: '2025-03-05',
+  music: '2025-03-06',
+  tumor: '2025-03-07',
+  speech: '2025-03-10',
+  code: '2025-03-11',
+};
+
+/** A topic paper as a normalized `Paper` (what a store holds), for tests below the sources. */
+export function topicPaper(key: TopicKey, date: string, extra: Partial<Paper> = {}): Paper {
+  const t = TOPICS[key];
+  return {
+    id: t.id,
+    date,
+    title: t.title,
+    abstract: t.abstract,
+    authors: ['Ada Example'],
+    upvotes: 1,
+    comments: 0,
+    aiKeywords: t.keywords,
+    ...extra,
+  };
 }
